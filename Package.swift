@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// One settings list for every Swift target: strict concurrency (Swift 6 mode) and
+/// cross-module optimisation so the hot path inlines across DriftwoodCore and the stages.
+let swiftSettings: [SwiftSetting] = [
+    .unsafeFlags(["-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "driftwood",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "driftwood", targets: ["driftwood"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),
+        .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(
+            name: "DriftwoodCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "DriftwoodStages",
+            dependencies: [
+                "DriftwoodCore", "CZlib", "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "driftwood",
+            dependencies: [
+                "DriftwoodCore", "DriftwoodStages",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "DriftwoodCoreTests", dependencies: ["DriftwoodCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DriftwoodStagesTests", dependencies: ["DriftwoodStages", "DriftwoodCore", "CZlib"],
+            swiftSettings: swiftSettings),
+        .testTarget(name: "EndToEndTests", dependencies: ["DriftwoodCore"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,1 @@
+void CCurl_shim_anchor(void) {}

@@ -1,0 +1,164 @@
+import Yams
+
+/// A whole pipeline file, read and checked: settings plus its stages in order.
+public struct PipelineConfig: Sendable {
+    /// The pipeline's name; default: the file's base name.
+    public var name: String
+    /// Checkpoints and dead letters live here; default `.driftwood/<name>`.
+    public var dataDir: String
+    /// `HOST:PORT` for `/metrics` and `/health`; nil for none.
+    public var metricsAddress: String?
+    /// How long a graceful stop may take to drain; default 30s.
+    public var shutdownTimeout: Duration
+    public var inputs: [StageSpec]
+    public var filters: [StageSpec]
+    public var outputs: [StageSpec]
+
+    /// Top-level keys of a pipeline file.
+    public static let topLevelKeys = ["name", "data_dir", "metrics", "shutdown_timeout", "inputs", "filters", "outputs"]
+
+    /// Reads a pipeline file's text strictly. Every problem found is thrown together.
+    /// - Parameters:
+    ///   - file: the path to name in errors (and whose base name is the default `name`).
+    ///   - catalog: the stage types, by `type:`.
+    public static func load(
+        text: String, file: String, environment: [String: String], catalog: [String: StageDescriptor]
+    ) throws(ConfigErrors) -> PipelineConfig {
+        let problems = ConfigProblems(file: file)
+        let (substituted, undefined) = EnvironmentSubstitution.apply(text, environment: environment)
+        for u in undefined {
+            problems.add(
+                line: u.line, column: u.column, path: "", stageType: nil,
+                "environment variable '\(u.name)' is not set (give a default with ${\(u.name):-value})")
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: substituted) else {
+                problems.add(line: 1, column: 1, path: "", stageType: nil, "the pipeline file is empty")
+                throw ConfigErrors(problems.errors)
+            }
+            root = node
+        } catch let error as ConfigErrors {
+            throw error
+        } catch let error as YamlError {
+            let (line, column, message) = describe(error)
+            problems.add(line: line, column: column, path: "", stageType: nil, "invalid YAML: \(message)")
+            throw ConfigErrors(problems.errors)
+        } catch {
+            problems.add(line: 1, column: 1, path: "", stageType: nil, "invalid YAML: \(error)")
+            throw ConfigErrors(problems.errors)
+        }
+
+        let top = ConfigObject(node: root, path: "", stageType: nil, problems: problems)
+        let baseName = file.split(separator: "/").last.map { String($0) } ?? file
+        let defaultName = baseName.split(separator: ".").first.map(String.init) ?? baseName
+        let name = top.string("name", default: defaultName)
+        let dataDir = top.string("data_dir", default: ".driftwood/\(name)")
+        var metricsAddress: String?
+        if let metrics = top.object("metrics") {
+            metricsAddress = metrics.string("address")
+            if let address = metricsAddress, HostPort(address) == nil {
+                metrics.error("expected HOST:PORT, like 127.0.0.1:9600", at: metrics.node("address"), key: "address")
+            }
+            metrics.finish()
+        }
+        let shutdownTimeout = top.duration("shutdown_timeout", default: .seconds(30))
+
+        var sections: [StageRole: [StageSpec]] = [:]
+        var ids: [String: String] = [:]
+        for role in [StageRole.input, .filter, .output] {
+            sections[role] = []
+            guard let items = top.list(role.sectionKey) else {
+                if role != .filter { top.error("missing required key '\(role.sectionKey)'") }
+                continue
+            }
+            if items.isEmpty && role != .filter {
+                top.error("needs at least one \(role.rawValue)", at: top.node(role.sectionKey), key: role.sectionKey)
+            }
+            for (index, item) in items.enumerated() {
+                let context = (environment: environment, dataDir: dataDir)
+                if let spec = readStage(
+                    item.node, path: item.path, index: index, role: role, catalog: catalog, problems: problems,
+                    context: context)
+                {
+                    if let other = ids[spec.id] {
+                        problems.add(
+                            item.node, path: item.path, stageType: spec.type,
+                            "id '\(spec.id)' is already used by \(other); stage ids must be unique")
+                    }
+                    ids[spec.id] = spec.path
+                    sections[role]!.append(spec)
+                }
+            }
+        }
+        top.finish()
+        if !problems.errors.isEmpty { throw ConfigErrors(problems.errors) }
+        return PipelineConfig(
+            name: name, dataDir: dataDir, metricsAddress: metricsAddress, shutdownTimeout: shutdownTimeout,
+            inputs: sections[.input]!, filters: sections[.filter]!, outputs: sections[.output]!)
+    }
+
+    static func readStage(
+        _ node: Node, path: String, index: Int, role: StageRole, catalog: [String: StageDescriptor],
+        problems: ConfigProblems, context: (environment: [String: String], dataDir: String)
+    ) -> StageSpec? {
+        let probe = ConfigObject(node: node, path: path, stageType: nil, problems: problems)
+        guard case .mapping = node else { return nil }
+        guard let type = probe.string("type") else {
+            probe.error("missing required key 'type'")
+            return nil
+        }
+        let choices = catalog.values.filter { $0.role == role }.map(\.type).sorted()
+        guard let descriptor = catalog[type], descriptor.role == role else {
+            var message = "unknown \(role.rawValue) type '\(type)' (expected one of \(choices.joined(separator: ", ")))"
+            if let hint = closestMatch(to: type, in: choices) { message += "; did you mean '\(hint)'?" }
+            if let other = catalog[type] { message = "'\(type)' is a\(other.role == .input ? "n" : "") \(other.role.rawValue), not a\(role == .input ? "n" : "") \(role.rawValue)" }
+            probe.error(message, at: probe.node("type"), key: "type")
+            return nil
+        }
+        let object = ConfigObject(node: node, path: path, stageType: type, problems: problems)
+        _ = object.node("type")
+        let id = object.string("id", default: "\(type)_\(index)")
+        var when: Condition?
+        if role != .input, let source = object.string("when") {
+            do {
+                when = try Condition(source)
+            } catch {
+                object.error("bad condition at column \(error.column): \(error.message)", at: object.node("when"), key: "when")
+            }
+        }
+        let config = descriptor.decode(object, StageContext(id: id, dataDir: context.dataDir, environment: context.environment))
+        object.finish()
+        return StageSpec(role: role, type: type, id: id, when: when, config: config, path: path)
+    }
+
+    static func describe(_ error: YamlError) -> (Int, Int, String) {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            return (mark.line, mark.column, [context?.text, problem].compactMap { $0 }.joined(separator: ": "))
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return (context.mark.line, context.mark.column, "duplicate keys \(duplicates.joined(separator: ", "))")
+        case .reader(let problem, _, _, _):
+            return (1, 1, problem)
+        default:
+            return (1, 1, "\(error)")
+        }
+    }
+}
+
+/// `HOST:PORT`, as in `metrics.address`.
+public struct HostPort: Sendable, Equatable {
+    public let host: String
+    public let port: Int
+
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.port = port
+    }
+}

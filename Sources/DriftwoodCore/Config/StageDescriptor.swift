@@ -1,0 +1,50 @@
+import Yams
+
+/// Where a stage sits in a pipeline.
+public enum StageRole: String, Sendable {
+    case input, filter, output
+
+    /// The pipeline file's key for stages of this role.
+    public var sectionKey: String { rawValue + "s" }
+}
+
+/// The typed configuration of one stage, read strictly from its YAML block.
+public protocol StageConfig: Sendable {}
+
+/// How one stage type reads its configuration: one entry of the stage catalog.
+public struct StageDescriptor: Sendable {
+    public let type: String
+    public let role: StageRole
+    /// Reads the stage's own keys (not `type`, `id` or `when`) and returns its config.
+    public let decode: @Sendable (ConfigObject, StageContext) -> any StageConfig
+
+    public init(
+        type: String, role: StageRole, decode: @escaping @Sendable (ConfigObject, StageContext) -> any StageConfig
+    ) {
+        self.type = type
+        self.role = role
+        self.decode = decode
+    }
+}
+
+/// What a stage config may need to know while it is read.
+public struct StageContext: Sendable {
+    /// The stage's id (`<type>_<index>` unless given).
+    public let id: String
+    /// The pipeline's data directory.
+    public let dataDir: String
+    /// Environment variables, for values looked up at load time.
+    public let environment: [String: String]
+}
+
+/// One stage as written in the pipeline file, read and checked.
+public struct StageSpec: Sendable {
+    public let role: StageRole
+    public let type: String
+    public let id: String
+    /// Filters and outputs apply only to events that match.
+    public let when: Condition?
+    public let config: any StageConfig
+    /// The key path, e.g. `outputs[0]`.
+    public let path: String
+}

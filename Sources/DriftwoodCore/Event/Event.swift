@@ -1,0 +1,46 @@
+/// One log event: the fields a user sees, plus metadata that never appears in them
+/// (where it came from, and the acknowledgement it owes).
+public struct Event: Sendable {
+    /// The JSON object that outputs write.
+    public var fields: Fields
+    /// Where the event came from; the basis of its fingerprint id.
+    public var origin: Origin
+    /// Acknowledged once every output has accepted this event (nil for events nobody waits on).
+    public var acknowledgement: Acknowledgement?
+
+    public init(fields: Fields, origin: Origin = Origin(), acknowledgement: Acknowledgement? = nil) {
+        self.fields = fields
+        self.origin = origin
+        self.acknowledgement = acknowledgement
+    }
+
+    /// Adds a tag to the event.
+    public mutating func tag(_ tag: String) { fields.addTag(tag) }
+}
+
+/// Where an event came from: stable across restarts, so a re-sent event gets the same id.
+public struct Origin: Sendable, Hashable {
+    /// Hash of the input id and the source (file identity; 0 for stdin).
+    public var source: UInt64
+    /// Byte offset of the line (files) or line number in the stream (stdin).
+    public var position: UInt64
+    /// Hash of the line's content (stdin, where position alone is not stable enough); 0 otherwise.
+    public var contentHash: UInt64
+    /// 0 for an event read from an input; a filter-made event (an alert) takes its trigger's
+    /// origin plus its own kind here.
+    public var derived: UInt64
+
+    public init(source: UInt64 = 0, position: UInt64 = 0, contentHash: UInt64 = 0, derived: UInt64 = 0) {
+        self.source = source
+        self.position = position
+        self.contentHash = contentHash
+        self.derived = derived
+    }
+
+    /// A stable 128-bit fingerprint as 32 hex digits: the document id for `document_id: fingerprint`.
+    public var fingerprint: String {
+        let a = Hash64.mix(source, position ^ Hash64.mix(contentHash, derived))
+        let b = Hash64.mix(a ^ 0x9E37_79B9_7F4A_7C15, contentHash &+ derived &+ 1)
+        return Hash64.hex(a) + Hash64.hex(b)
+    }
+}

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DriftwoodCore
+
+/// A bounded queue of event batches between two stages, limited in events and in bytes.
+/// A full queue blocks the producer (backpressure), so memory stays flat whatever the backlog.
+/// Closing it lets the consumer drain what is left, then `pop` returns nil.
+public final class BatchQueue: @unchecked Sendable {
+    /// The most events held at once.
+    public let maxEvents: Int
+    /// The most bytes (of event data) held at once.
+    public let maxBytes: Int
+
+    // Guarded by `mutex`: plain pthread primitives, because the producer must block on a full queue.
+    private var mutex = pthread_mutex_t()
+    private var notEmpty = pthread_cond_t()
+    private var notFull = pthread_cond_t()
+    private var items: [([Event], Int)] = []
+    private var head = 0
+    private var events = 0
+    private var bytes = 0
+    private var closed = false
+
+    public init(maxEvents: Int, maxBytes: Int) {
+        self.maxEvents = maxEvents
+        self.maxBytes = maxBytes
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&notEmpty, nil)
+        pthread_cond_init(&notFull, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(&mutex)
+        pthread_cond_destroy(&notEmpty)
+        pthread_cond_destroy(&notFull)
+    }
+
+    /// Events waiting now.
+    public var depth: Int {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return events
+    }
+
+    /// Adds a batch, waiting while the queue is full. Returns false if the queue was closed.
+    /// An empty queue always takes a batch, so one batch larger than the limits cannot deadlock.
+    @discardableResult
+    public func push(_ batch: [Event], bytes size: Int) -> Bool {
+        guard !batch.isEmpty else { return true }
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while !closed && events > 0 && (events + batch.count > maxEvents || bytes + size > maxBytes) {
+            pthread_cond_wait(&notFull, &mutex)
+        }
+        guard !closed else { return false }
+        items.append((batch, size))
+        events += batch.count
+        bytes += size
+        pthread_cond_signal(&notEmpty)
+        return true
+    }
+
+    /// The result of waiting for a batch.
+    public enum Pop {
+        case batch([Event])
+        case timedOut
+        case closed
+    }
+
+    /// Takes the oldest batch, waiting at most `timeout` seconds (forever when nil).
+    public func pop(timeout: Double? = nil) -> Pop {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        if head == items.count && !closed, let timeout {
+            var deadline = timespec()
+            clock_gettime(CLOCK_REALTIME, &deadline)
+            let ns = deadline.tv_nsec + Int(timeout * 1e9)
+            deadline.tv_sec += ns / 1_000_000_000
+            deadline.tv_nsec = ns % 1_000_000_000
+            while head == items.count && !closed {
+                if pthread_cond_timedwait(&notEmpty, &mutex, &deadline) == ETIMEDOUT { break }
+            }
+        } else {
+            while head == items.count && !closed { pthread_cond_wait(&notEmpty, &mutex) }
+        }
+        guard head < items.count else { return closed ? .closed : .timedOut }
+        let (batch, size) = items[head]
+        items[head] = ([], 0)
+        head += 1
+        if head > 64 && head * 2 > items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        events -= batch.count
+        bytes -= size
+        pthread_cond_broadcast(&notFull)
+        return .batch(batch)
+    }
+
+    /// No more batches will come; waiting consumers wake up and drain.
+    public func close() {
+        pthread_mutex_lock(&mutex)
+        closed = true
+        pthread_cond_broadcast(&notEmpty)
+        pthread_cond_broadcast(&notFull)
+        pthread_mutex_unlock(&mutex)
+    }
+}

@@ -1,0 +1,228 @@
+import DriftwoodCore
+import Foundation
+import Logging
+import Synchronization
+
+/// The pipeline engine: inputs → bounded queue → filters → one bounded queue per output → outputs.
+///
+/// Each input and each output runs on a thread of its own (they block in reads and writes); the
+/// filters run in order on one filter thread. Events move in batches. Acknowledgements follow the
+/// events: after the filters, each batch's groups owe one delivery per (event, output) pair, and
+/// an output settles its share once it has accepted a batch.
+public final class Pipeline: @unchecked Sendable {
+    /// A filter and the condition that selects its events.
+    public struct FilterStage {
+        public let id: String
+        public let filter: any Filter
+        public let when: Condition?
+        public init(id: String, filter: any Filter, when: Condition?) {
+            self.id = id
+            self.filter = filter
+            self.when = when
+        }
+    }
+
+    /// An output and the condition that selects its events.
+    public struct OutputStage: Sendable {
+        public let id: String
+        public let output: any Output
+        public let when: Condition?
+        /// How long the output may sit idle before `flush()` is called.
+        public let flushInterval: Double
+        public init(id: String, output: any Output, when: Condition?, flushInterval: Double = 1) {
+            self.id = id
+            self.output = output
+            self.when = when
+            self.flushInterval = flushInterval
+        }
+    }
+
+    /// Queue limits between stages.
+    public struct Limits: Sendable {
+        public var maxEvents: Int
+        public var maxBytes: Int
+        public init(maxEvents: Int = 8192, maxBytes: Int = 16 << 20) {
+            self.maxEvents = maxEvents
+            self.maxBytes = maxBytes
+        }
+    }
+
+    let inputs: [(id: String, input: any Input)]
+    let filters: [FilterStage]
+    let filterChain: FilterChain
+    let outputs: [OutputStage]
+    let logger: Logger
+    let filterQueue: BatchQueue
+    let outputQueues: [BatchQueue]
+    let metrics: [String: StageMetrics]
+    private let failed = Atomic<Bool>(false)
+    private let done = DispatchSemaphore(value: 0)
+
+    public init(
+        inputs: [(id: String, input: any Input)], filters: [FilterStage], outputs: [OutputStage],
+        limits: Limits = Limits(), logger: Logger
+    ) {
+        self.inputs = inputs
+        self.filters = filters
+        self.filterChain = FilterChain(filters)
+        self.outputs = outputs
+        self.logger = logger
+        self.filterQueue = BatchQueue(maxEvents: limits.maxEvents, maxBytes: limits.maxBytes)
+        self.outputQueues = outputs.map { _ in BatchQueue(maxEvents: limits.maxEvents, maxBytes: limits.maxBytes) }
+        var metrics: [String: StageMetrics] = [:]
+        for id in inputs.map(\.id) + filters.map(\.id) + outputs.map(\.id) { metrics[id] = StageMetrics(stage: id) }
+        self.metrics = metrics
+    }
+
+    /// Starts every thread and returns at once; `wait()` blocks until the pipeline has finished.
+    public func start() {
+        let inputsLeft = Atomic<Int>(inputs.count)
+        for (id, input) in inputs {
+            let m = metrics[id]!
+            startThread(name: "input \(id)") { [self] in
+                do {
+                    try input.run { batch in
+                        m.eventsOut(batch.count)
+                        filterQueue.push(batch, bytes: Self.byteCount(batch))
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                } catch {
+                    logger.error("input stopped on an error", metadata: ["stage": "\(id)", "error": "\(error)"])
+                    failed.store(true, ordering: .relaxed)
+                }
+                if inputsLeft.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    filterQueue.close()
+                }
+            }
+        }
+        if inputs.isEmpty { filterQueue.close() }
+        startThread(name: "filters") { [self] in runFilters() }
+        let outputsLeft = Atomic<Int>(outputs.count)
+        for (k, stage) in outputs.enumerated() {
+            startThread(name: "output \(stage.id)") { [self] in
+                runOutput(stage, queue: outputQueues[k])
+                if outputsLeft.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    done.signal()
+                }
+            }
+        }
+        if outputs.isEmpty { done.signal() }
+    }
+
+    /// Blocks until every input has finished and every output has delivered and closed, or until
+    /// `timeout` seconds pass. Returns false on a time-out.
+    public func wait(timeout: Double? = nil) -> Bool {
+        guard let timeout else {
+            done.wait()
+            done.signal()
+            return true
+        }
+        if done.wait(timeout: .now() + timeout) == .timedOut { return false }
+        done.signal()
+        return true
+    }
+
+    /// True when some stage stopped on an error.
+    public var hasFailed: Bool { failed.load(ordering: .relaxed) }
+
+    /// Graceful stop: inputs stop reading; what was read drains through to the outputs.
+    public func stop() {
+        for (_, input) in inputs { input.stop() }
+    }
+
+    /// Events waiting in the queue in front of each stage (the filter queue under "filters").
+    public func queueDepths() -> [String: Int] {
+        var d = ["filters": filterQueue.depth]
+        for (k, stage) in outputs.enumerated() { d[stage.id] = outputQueues[k].depth }
+        return d
+    }
+
+    // MARK: Threads
+
+    private func runFilters() {
+        var scratch: [Event] = []
+        var routed: [[Event]] = outputs.map { _ in [] }
+        while case .batch(var batch) = filterQueue.pop() {
+            let owed = batch.acknowledgementCounts()
+            runFilterChain(&batch, scratch: &scratch)
+            // Route: every event goes to every output whose condition matches.
+            var deliveries: [(Acknowledgement, Int)] = []
+            for (k, stage) in outputs.enumerated() {
+                if let when = stage.when {
+                    routed[k] = batch.filter { when.matches($0.fields) }
+                } else {
+                    routed[k] = batch
+                }
+                for (ack, n) in routed[k].acknowledgementCounts() {
+                    if let j = deliveries.firstIndex(where: { $0.0 === ack }) {
+                        deliveries[j].1 += n
+                    } else {
+                        deliveries.append((ack, n))
+                    }
+                }
+            }
+            // Owe the deliveries before settling the input's share, so no group reaches zero early.
+            for (ack, n) in deliveries { ack.add(n) }
+            for k in outputs.indices where !routed[k].isEmpty {
+                outputQueues[k].push(routed[k], bytes: Self.byteCount(routed[k]))
+                routed[k] = []
+            }
+            for (ack, n) in owed { ack.settle(n) }
+        }
+        for queue in outputQueues { queue.close() }
+    }
+
+    /// Runs the filters over a batch in file order.
+    public func runFilterChain(_ batch: inout [Event], scratch: inout [Event]) {
+        filterChain.run(&batch, scratch: &scratch)
+    }
+
+    private func runOutput(_ stage: OutputStage, queue: BatchQueue) {
+        let m = metrics[stage.id]!
+        var backoff = 0.1
+        loop: while true {
+            switch queue.pop(timeout: stage.flushInterval) {
+            case .batch(let batch):
+                m.eventsIn(batch.count)
+                while true {
+                    do {
+                        try stage.output.write(batch)
+                        break
+                    } catch {
+                        // Keep the batch: at-least-once delivery retries until it is accepted.
+                        logger.error(
+                            "output failed; retrying", metadata: ["stage": "\(stage.id)", "error": "\(error)"])
+                        Thread.sleep(forTimeInterval: backoff)
+                        backoff = min(backoff * 2, 30)
+                    }
+                }
+                backoff = 0.1
+                m.eventsOut(batch.count)
+                batch.settleAcknowledgements()
+            case .timedOut:
+                do { try stage.output.flush() } catch {
+                    logger.error("flush failed", metadata: ["stage": "\(stage.id)", "error": "\(error)"])
+                }
+            case .closed:
+                break loop
+            }
+        }
+        do { try stage.output.close() } catch {
+            logger.error("close failed", metadata: ["stage": "\(stage.id)", "error": "\(error)"])
+            failed.store(true, ordering: .relaxed)
+        }
+    }
+
+    static func byteCount(_ batch: [Event]) -> Int {
+        var n = 0
+        for e in batch { n += e.fields.byteCount }
+        return n
+    }
+
+    private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+        let thread = Thread(block: body)
+        thread.name = name
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}

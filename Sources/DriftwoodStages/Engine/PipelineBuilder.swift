@@ -1,0 +1,57 @@
+import DriftwoodCore
+import Logging
+
+/// Turns a checked pipeline file into running stages.
+public enum PipelineBuilder {
+    /// Why a stage could not be built (a file that vanished since `check`, a port in use, …).
+    public struct BuildError: Error, CustomStringConvertible {
+        public let path: String
+        public let type: String
+        public let reason: String
+        public var description: String { "\(path) (\(type)): \(reason)" }
+    }
+
+    public static func environment(for spec: StageSpec, config: PipelineConfig, logger: Logger, hostName: String)
+        -> StageEnvironment
+    {
+        var stageLogger = logger
+        stageLogger[metadataKey: "stage"] = "\(spec.id)"
+        return StageEnvironment(
+            id: spec.id, pipelineName: config.name, dataDir: config.dataDir, logger: stageLogger, hostName: hostName)
+    }
+
+    /// The filter stages of a pipeline, in order.
+    public static func filters(_ config: PipelineConfig, logger: Logger, hostName: String) throws -> [Pipeline.FilterStage] {
+        try config.filters.map { spec in
+            let env = environment(for: spec, config: config, logger: logger, hostName: hostName)
+            do {
+                return Pipeline.FilterStage(id: spec.id, filter: try StageCatalog.makeFilter(spec, env), when: spec.when)
+            } catch {
+                throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
+            }
+        }
+    }
+
+    /// The whole engine, ready to start.
+    public static func pipeline(
+        _ config: PipelineConfig, logger: Logger, hostName: String, limits: Pipeline.Limits = Pipeline.Limits()
+    ) throws -> Pipeline {
+        let inputs = try config.inputs.map { spec -> (id: String, input: any Input) in
+            let env = environment(for: spec, config: config, logger: logger, hostName: hostName)
+            do { return (spec.id, try StageCatalog.makeInput(spec, env)) } catch {
+                throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
+            }
+        }
+        let outputs = try config.outputs.map { spec -> Pipeline.OutputStage in
+            let env = environment(for: spec, config: config, logger: logger, hostName: hostName)
+            do {
+                return Pipeline.OutputStage(id: spec.id, output: try StageCatalog.makeOutput(spec, env), when: spec.when)
+            } catch {
+                throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
+            }
+        }
+        return Pipeline(
+            inputs: inputs, filters: try filters(config, logger: logger, hostName: hostName), outputs: outputs,
+            limits: limits, logger: logger)
+    }
+}

@@ -1,0 +1,55 @@
+import DriftwoodCore
+import Logging
+
+/// An input reads a source and hands events on in batches.
+///
+/// `run` is called on a thread of its own and may block in reads; it returns when the source is
+/// finished (stdin at end of file, a `read`-mode file fully read) or soon after `stop()`.
+public protocol Input: AnyObject, Sendable {
+    /// Reads until the source ends or `stop()` is called, handing each batch to `emit`, which
+    /// blocks while the pipeline is full. Events carry an `Acknowledgement` for their batch.
+    func run(emit: (inout [Event]) -> Void) throws
+    /// Asks `run` to return soon (graceful shutdown): stop reading, keep what was read.
+    func stop()
+}
+
+/// A filter changes, drops or adds events. Filters are synchronous and run on the pipeline's
+/// filter thread only, one event at a time, in file order.
+public protocol Filter: AnyObject {
+    /// Applies the filter to one event, appending what comes out (zero, one or more events:
+    /// an alert follows its trigger) to `out`.
+    func apply(_ event: consuming Event, into out: inout [Event])
+}
+
+/// An output delivers batches. It runs on a thread of its own.
+public protocol Output: AnyObject, Sendable {
+    /// Delivers a batch. Returns once every event in it is accepted (written, or acknowledged by
+    /// the server, or dead-lettered); the engine then settles their acknowledgements.
+    func write(_ batch: [Event]) throws
+    /// Called when no batch came for a while, and before `close`: push out anything buffered.
+    func flush() throws
+    /// The pipeline is finished: flush and release resources.
+    func close() throws
+}
+
+extension Output {
+    public func flush() throws {}
+    public func close() throws { try flush() }
+}
+
+/// What a stage gets when it is built.
+public struct StageEnvironment: Sendable {
+    public let id: String
+    public let pipelineName: String
+    public let dataDir: String
+    public let logger: Logger
+    public let hostName: String
+
+    public init(id: String, pipelineName: String, dataDir: String, logger: Logger, hostName: String) {
+        self.id = id
+        self.pipelineName = pipelineName
+        self.dataDir = dataDir
+        self.logger = logger
+        self.hostName = hostName
+    }
+}

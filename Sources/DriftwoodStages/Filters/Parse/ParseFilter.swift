@@ -1,0 +1,196 @@
+import DriftwoodCore
+
+/// Parses a field into structured fields. A value that does not parse keeps its field, gets the
+/// tag `_parse_failure` and flows on; a bad time gets `_timestamp_failure`.
+public final class ParseFilter: Filter {
+    let config: ParseConfig
+    let regex: RegexPattern?
+    let timestampFormats: [TimestampFormat]
+    /// Reused for the compact copy of lines that are not compact already.
+    private var scratch: [UInt8] = []
+    private var spans: [MemberSpan] = []
+
+    public init(config: ParseConfig) throws {
+        self.config = config
+        regex = try config.pattern.map(RegexPattern.init) ?? nil
+        timestampFormats = try (config.timestamp?.formats ?? []).map(TimestampFormat.init)
+        scratch.reserveCapacity(4096)
+        spans.reserveCapacity(32)
+    }
+
+    public func apply(_ event: consuming Event, into out: inout [Event]) {
+        var parsed: Bool
+        switch config.format {
+        case .json: parsed = parseJSON(&event.fields)
+        case .logfmt: parsed = parseLogfmt(&event.fields)
+        case .regex: parsed = parseRegex(&event.fields)
+        }
+        if parsed {
+            if let t = config.timestamp { setTimestamp(&event.fields, from: t.field) }
+        } else {
+            event.fields.addTag("_parse_failure")
+        }
+        out.append(event)
+    }
+
+    // MARK: JSON
+
+    private func parseJSON(_ fields: inout Fields) -> Bool {
+        spans.removeAll(keepingCapacity: true)
+        let sourceName = config.field.components.count == 1 ? config.field.components[0] : nil
+        // Fast path: the input's raw `message` text, validated where it lies and never copied.
+        if config.target == nil, let sourceName {
+            let result: (JSONCompactor.Placement, Int32, Bool)?? = fields.withRawText(sourceName) { text, base in
+                guard let placement = try? JSONCompactor.validate(text, scratch: &scratch, members: &spans) else {
+                    return nil
+                }
+                let overwrites = Self.contains(sourceName, spans, in: placement == .inPlace ? text : nil, scratch)
+                return (placement, base, overwrites)
+            }
+            if let result {
+                guard let (placement, base, overwritesSource) = result, scratch.first == UInt8(ascii: "{") else {
+                    return false
+                }
+                if placement == .inPlace {
+                    fields.merge(spans: spans, at: base)
+                } else {
+                    scratch.withUnsafeBufferPointer { fields.merge(objectText: $0, spans: spans) }
+                }
+                if config.removeSource && !overwritesSource { fields.remove(config.field) }
+                return true
+            }
+        }
+        guard let value = fields.value(at: config.field), let text = value.string else { return false }
+        var bytes = Array(text.utf8)
+        let ok = bytes.withUnsafeMutableBufferPointer { buf -> Bool in
+            (try? JSONCompactor.validate(UnsafeBufferPointer(buf), scratch: &scratch, members: &spans)) != nil
+        }
+        bytes = []
+        guard ok else { return false }
+        var overwritesSource = false
+        if let target = config.target {
+            if !fields.set(target, json: scratch) { fields.addTag("_field_conflict") }
+            overwritesSource = target == config.field
+        } else {
+            guard scratch.first == UInt8(ascii: "{") else { return false }
+            scratch.withUnsafeBufferPointer { fields.merge(objectText: $0, spans: spans) }
+            if let sourceName { overwritesSource = Self.contains(sourceName, spans, in: nil, scratch) }
+        }
+        if config.removeSource && !overwritesSource { fields.remove(config.field) }
+        return true
+    }
+
+    /// True when the parsed members include `name` (so the parse wrote a new value at the source).
+    private static func contains(
+        _ name: [UInt8], _ spans: [MemberSpan], in text: UnsafeBufferPointer<UInt8>?, _ scratch: [UInt8]
+    ) -> Bool {
+        func check(_ p: UnsafePointer<UInt8>) -> Bool {
+            spans.contains { JSONText.keyEquals(p, Int($0.keyStart)..<Int($0.keyEnd), name) }
+        }
+        if let text, let base = text.baseAddress { return check(base) }
+        return scratch.withUnsafeBufferPointer { check($0.baseAddress!) }
+    }
+
+    // MARK: logfmt and regex
+
+    private func parseLogfmt(_ fields: inout Fields) -> Bool {
+        guard let text = fields.value(at: config.field)?.string else { return false }
+        var bytes = Array(text.utf8)
+        guard let pairs = bytes.withUnsafeMutableBufferPointer({ Logfmt.parse(UnsafeBufferPointer($0)) }) else {
+            return false
+        }
+        bytes = []
+        return store(pairs.map { ($0.key, $0.json) }, in: &fields)
+    }
+
+    private func parseRegex(_ fields: inout Fields) -> Bool {
+        guard let regex, let text = fields.value(at: config.field)?.string,
+            let captures = regex.captures(text)
+        else { return false }
+        return store(
+            captures.map { capture in
+                var json: [UInt8] = []
+                JSONWriter.appendString(String(capture.value), to: &json)
+                return (capture.name, json)
+            }, in: &fields)
+    }
+
+    /// Sets parsed (key, JSON) pairs at the root or under the target.
+    private func store(_ pairs: [(String, [UInt8])], in fields: inout Fields) -> Bool {
+        if let target = config.target {
+            var object: [UInt8] = [UInt8(ascii: "{")]
+            for (k, (key, json)) in pairs.enumerated() {
+                if k > 0 { object.append(UInt8(ascii: ",")) }
+                JSONWriter.appendString(key, to: &object)
+                object.append(UInt8(ascii: ":"))
+                object += json
+            }
+            object.append(UInt8(ascii: "}"))
+            if !fields.set(target, json: object) { fields.addTag("_field_conflict") }
+        } else {
+            for (key, json) in pairs {
+                // A parsed key is one field name, dots and all; FieldPath would split it.
+                if let path = FieldPath(key), path.components.count == 1 {
+                    fields.set(path, json: json)
+                } else if let path = FieldPath(key), !fields.set(path, json: json) {
+                    fields.addTag("_field_conflict")
+                }
+            }
+        }
+        if config.removeSource && !pairs.contains(where: { $0.0 == config.field.text }) {
+            fields.remove(config.field)
+        }
+        return true
+    }
+
+    // MARK: Timestamp
+
+    private func setTimestamp(_ fields: inout Fields, from path: FieldPath) {
+        guard let value = fields.value(at: path) else {
+            fields.addTag("_timestamp_failure")
+            return
+        }
+        for format in timestampFormats {
+            if let t = format.parse(value) {
+                var json: [UInt8] = [UInt8(ascii: "\"")]
+                t.appendRFC3339(to: &json)
+                json.append(UInt8(ascii: "\""))
+                fields.set(.timestamp, json: json)
+                return
+            }
+        }
+        fields.addTag("_timestamp_failure")
+    }
+}
+
+/// One of the `timestamp.formats` of a parse filter.
+enum TimestampFormat {
+    case iso8601, unix, unixMilliseconds
+    case pattern(TimestampPattern)
+
+    init(_ name: String) throws {
+        switch name {
+        case "iso8601": self = .iso8601
+        case "unix": self = .unix
+        case "unix_ms": self = .unixMilliseconds
+        default: self = .pattern(try TimestampPattern(name))
+        }
+    }
+
+    func parse(_ value: JSONValue) -> Timestamp? {
+        switch self {
+        case .iso8601:
+            guard let s = value.string else { return nil }
+            return Timestamp(iso8601: Array(s.utf8))
+        case .unix:
+            guard let d = value.number ?? value.string.flatMap(Double.init), d.isFinite else { return nil }
+            return Timestamp(unixSeconds: d)
+        case .unixMilliseconds:
+            guard let d = value.number ?? value.string.flatMap(Double.init), d.isFinite, abs(d) < 1e17 else { return nil }
+            return Timestamp(unixMilliseconds: Int64(d))
+        case .pattern(let p):
+            guard let s = value.string else { return nil }
+            return p.parse(Array(s.utf8))
+        }
+    }
+}

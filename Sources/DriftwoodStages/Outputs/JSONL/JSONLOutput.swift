@@ -1,0 +1,127 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import DriftwoodCore
+
+/// Writes events as JSON lines to files named per event. A batch is accepted once its lines are
+/// written to the files (handed to the kernel), which is what the acknowledgement path needs.
+public final class JSONLOutput: Output, @unchecked Sendable {
+    // Used only from the output's own thread.
+    let config: JSONLConfig
+    private var files: [String: OpenFile] = [:]
+    private var useCounter = 0
+    private var buffers: [String: [UInt8]] = [:]
+    static let maxOpenFiles = 64
+
+    final class OpenFile {
+        let fd: Int32
+        var size: Int
+        var lastUse: Int
+        init(fd: Int32, size: Int, lastUse: Int) {
+            self.fd = fd
+            self.size = size
+            self.lastUse = lastUse
+        }
+    }
+
+    public init(config: JSONLConfig) { self.config = config }
+
+    public func write(_ batch: [Event]) throws {
+        if config.path.isConstant {
+            var buffer = buffers[config.path.source, default: []]
+            buffer.removeAll(keepingCapacity: true)
+            for event in batch {
+                event.fields.write(to: &buffer)
+                buffer.append(0x0A)
+            }
+            try append(buffer, to: config.path.source)
+            buffers[config.path.source] = buffer
+            return
+        }
+        var pending: [String: [UInt8]] = [:]
+        var order: [String] = []
+        for event in batch {
+            let path = config.path.render(event.fields)
+            if pending[path] == nil { order.append(path) }
+            event.fields.write(to: &pending[path, default: []])
+            pending[path]!.append(0x0A)
+        }
+        for path in order { try append(pending[path]!, to: path) }
+    }
+
+    public func close() throws {
+        for (_, f) in files { Glibc.close(f.fd) }
+        files = [:]
+    }
+
+    /// Appends whole lines to `path`, rotating first when the file would pass `rotate.max_bytes`.
+    private func append(_ lines: [UInt8], to path: String) throws {
+        guard !lines.isEmpty else { return }
+        guard let limit = config.rotateMaxBytes else {
+            try writeChunk(lines[...], to: path)
+            return
+        }
+        var rest = lines[...]
+        while !rest.isEmpty {
+            let file = try open(path)
+            let room = limit - file.size
+            // Take as many whole lines as fit; a file always takes at least one line.
+            var cut = rest.endIndex
+            if rest.count > room {
+                let limitIndex = rest.startIndex + max(0, room)
+                if let nl = rest[rest.startIndex..<limitIndex].lastIndex(of: 0x0A) {
+                    cut = nl + 1
+                } else if file.size > 0 {
+                    try rotate(path)
+                    continue
+                } else {
+                    cut = (rest[limitIndex...].firstIndex(of: 0x0A) ?? rest.endIndex - 1) + 1
+                }
+            }
+            try writeChunk(rest[rest.startIndex..<cut], to: path)
+            rest = rest[cut...]
+            if !rest.isEmpty { try rotate(path) }
+        }
+    }
+
+    private func writeChunk(_ chunk: ArraySlice<UInt8>, to path: String) throws {
+        let file = try open(path)
+        if config.gzip {
+            let member = chunk.withUnsafeBufferPointer { Gzip.compress($0) }
+            try member.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(file.fd, $0, path: path) }
+            file.size += member.count
+        } else {
+            try chunk.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(file.fd, $0, path: path) }
+            file.size += chunk.count
+        }
+    }
+
+    /// The full file becomes `<path>.N` for the lowest N not taken; the next write starts a new file.
+    private func rotate(_ path: String) throws {
+        if let f = files.removeValue(forKey: path) { Glibc.close(f.fd) }
+        var n = 1
+        var st = stat()
+        while stat("\(path).\(n)", &st) == 0 { n += 1 }
+        if rename(path, "\(path).\(n)") != 0 { throw FileDescriptorWriter.WriteError(path: path, errno: errno) }
+    }
+
+    private func open(_ path: String) throws -> OpenFile {
+        useCounter += 1
+        if let f = files[path] {
+            f.lastUse = useCounter
+            return f
+        }
+        if files.count >= Self.maxOpenFiles, let oldest = files.min(by: { $0.value.lastUse < $1.value.lastUse }) {
+            Glibc.close(oldest.value.fd)
+            files.removeValue(forKey: oldest.key)
+        }
+        try FileDescriptorWriter.createParentDirectories(of: path)
+        let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileDescriptorWriter.WriteError(path: path, errno: errno) }
+        var st = stat()
+        fstat(fd, &st)
+        let f = OpenFile(fd: fd, size: Int(st.st_size), lastUse: useCounter)
+        files[path] = f
+        return f
+    }
+}

@@ -1,0 +1,34 @@
+import DriftwoodCore
+
+/// Writes events to standard output (or any file descriptor), compact or pretty.
+public final class StdoutOutput: Output, @unchecked Sendable {
+    let config: StdoutConfig
+    let fd: Int32
+    // Reused by the output's own thread.
+    private var buffer: [UInt8] = []
+
+    public init(config: StdoutConfig, fd: Int32 = 1) {
+        self.config = config
+        self.fd = fd
+    }
+
+    public func write(_ batch: [Event]) throws {
+        buffer.removeAll(keepingCapacity: true)
+        Self.encode(batch, pretty: config.pretty, into: &buffer)
+        try buffer.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(fd, $0, path: "stdout") }
+    }
+
+    /// Events as JSON lines (or pretty blocks), as `driftwood test` prints them too.
+    public static func encode(_ batch: [Event], pretty: Bool, into out: inout [UInt8]) {
+        for event in batch {
+            if pretty {
+                var compact: [UInt8] = []
+                event.fields.write(to: &compact)
+                JSONPretty.append(compact, to: &out)
+            } else {
+                event.fields.write(to: &out)
+            }
+            out.append(0x0A)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import DriftwoodCore
+
+/// Every stage type, one line each: `type:` → how its config is read → how the stage is built.
+/// Adding a stage type means adding a line here; the engine never changes.
+public enum StageCatalog {
+    static let entries: [Entry] = [
+        .input("stdin", StdinConfig.init) { c, env in StdinInput(config: c, environment: env) },
+        .filter("parse", ParseConfig.init) { c, _ in try ParseFilter(config: c) },
+        .filter("enrich", EnrichConfig.init) { c, env in try EnrichFilter(config: c, environment: env) },
+        .filter("mutate", MutateConfig.init) { c, _ in MutateFilter(config: c) },
+        .filter("drop", DropConfig.init) { c, _ in DropFilter(config: c) },
+        .output("jsonl", JSONLConfig.init) { c, _ in JSONLOutput(config: c) },
+        .output("stdout", StdoutConfig.init) { c, _ in StdoutOutput(config: c) },
+    ]
+
+    /// How each stage type reads its config, by `type:`.
+    public static let descriptors: [String: StageDescriptor] = Dictionary(
+        uniqueKeysWithValues: entries.map { ($0.descriptor.type, $0.descriptor) })
+
+    /// Builds the stage a spec describes.
+    public static func makeInput(_ spec: StageSpec, _ env: StageEnvironment) throws -> any Input {
+        try entry(spec).makeInput!(spec.config, env)
+    }
+
+    public static func makeFilter(_ spec: StageSpec, _ env: StageEnvironment) throws -> any Filter {
+        try entry(spec).makeFilter!(spec.config, env)
+    }
+
+    public static func makeOutput(_ spec: StageSpec, _ env: StageEnvironment) throws -> any Output {
+        try entry(spec).makeOutput!(spec.config, env)
+    }
+
+    static func entry(_ spec: StageSpec) -> Entry {
+        entries.first { $0.descriptor.type == spec.type }!
+    }
+
+    /// One catalog line, type-erased.
+    struct Entry: Sendable {
+        let descriptor: StageDescriptor
+        var makeInput: (@Sendable (any StageConfig, StageEnvironment) throws -> any Input)?
+        var makeFilter: (@Sendable (any StageConfig, StageEnvironment) throws -> any Filter)?
+        var makeOutput: (@Sendable (any StageConfig, StageEnvironment) throws -> any Output)?
+
+        static func input<C: StageConfig>(
+            _ type: String, _ decode: @escaping @Sendable (ConfigObject) -> C,
+            _ make: @escaping @Sendable (C, StageEnvironment) throws -> any Input
+        ) -> Entry {
+            Entry(
+                descriptor: StageDescriptor(type: type, role: .input) { c, _ in decode(c) },
+                makeInput: { try make($0 as! C, $1) })
+        }
+
+        static func filter<C: StageConfig>(
+            _ type: String, _ decode: @escaping @Sendable (ConfigObject) -> C,
+            _ make: @escaping @Sendable (C, StageEnvironment) throws -> any Filter
+        ) -> Entry {
+            Entry(
+                descriptor: StageDescriptor(type: type, role: .filter) { c, _ in decode(c) },
+                makeFilter: { try make($0 as! C, $1) })
+        }
+
+        static func output<C: StageConfig>(
+            _ type: String, _ decode: @escaping @Sendable (ConfigObject) -> C,
+            _ make: @escaping @Sendable (C, StageEnvironment) throws -> any Output
+        ) -> Entry {
+            Entry(
+                descriptor: StageDescriptor(type: type, role: .output) { c, _ in decode(c) },
+                makeOutput: { try make($0 as! C, $1) })
+        }
+    }
+}

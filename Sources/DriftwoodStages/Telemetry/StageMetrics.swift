@@ -1,0 +1,23 @@
+import Metrics
+
+/// The metric families every stage reports, declared once (SPEC §6). Counters are bumped per
+/// batch, never per event, so telemetry costs nothing measurable on the hot path.
+public struct StageMetrics: Sendable {
+    public let stage: String
+    let inCounter: Counter
+    let outCounter: Counter
+
+    public init(stage: String) {
+        self.stage = stage
+        inCounter = Counter(label: "driftwood_events_in_total", dimensions: [("stage", stage)])
+        outCounter = Counter(label: "driftwood_events_out_total", dimensions: [("stage", stage)])
+    }
+
+    public func eventsIn(_ n: Int) { if n > 0 { inCounter.increment(by: n) } }
+    public func eventsOut(_ n: Int) { if n > 0 { outCounter.increment(by: n) } }
+    public func dropped(_ n: Int, reason: String) {
+        guard n > 0 else { return }
+        Counter(label: "driftwood_events_dropped_total", dimensions: [("stage", stage), ("reason", reason)])
+            .increment(by: n)
+    }
+}

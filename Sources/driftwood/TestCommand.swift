@@ -1,0 +1,66 @@
+import ArgumentParser
+import DriftwoodCore
+import DriftwoodStages
+import Foundation
+
+/// `driftwood test PIPELINE [--input FILE]` — runs the pipeline's filters over lines of FILE
+/// (default stdin) and prints the events as JSON lines. No outputs, no checkpoints.
+struct TestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "test", abstract: "Run the filters over lines of a file (default stdin); print events as JSON lines.")
+
+    @Argument(help: "The pipeline file.") var pipeline: String
+    @Option(name: .long, help: "Read lines from this file instead of stdin.") var input: String?
+    @OptionGroup var log: LogOptions
+
+    func run() throws {
+        let logger = try log.bootstrap()
+        let config = try PipelineFile.load(pipeline)
+        let hostName = PipelineFile.hostName
+        let chain: FilterChain
+        do {
+            chain = FilterChain(try PipelineBuilder.filters(config, logger: logger, hostName: hostName))
+        } catch {
+            logger.critical("cannot build the filters", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+        var fd: Int32 = 0
+        if let input {
+            fd = open(input, O_RDONLY)
+            guard fd >= 0 else {
+                FileHandle.standardError.write(Data("\(input): \(String(cString: strerror(errno)))\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        let reader = StdinInput(
+            config: StdinConfig(),
+            environment: StageEnvironment(
+                id: "test", pipelineName: config.name, dataDir: config.dataDir, logger: logger, hostName: hostName),
+            fd: fd)
+        var scratch: [Event] = []
+        var out: [UInt8] = []
+        var failure: Error?
+        do {
+            try reader.run { batch in
+                chain.run(&batch, scratch: &scratch)
+                out.removeAll(keepingCapacity: true)
+                StdoutOutput.encode(batch, pretty: false, into: &out)
+                do {
+                    try out.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(1, $0, path: "stdout") }
+                } catch {
+                    failure = error
+                    reader.stop()
+                }
+                // Nothing downstream acknowledges here; settle so nothing waits.
+                batch.settleAcknowledgements()
+                batch.removeAll(keepingCapacity: true)
+            }
+        } catch {
+            failure = error
+        }
+        if let failure {
+            logger.error("test stopped", metadata: ["error": "\(failure)"])
+            throw ExitCode(1)
+        }
+    }
+}
