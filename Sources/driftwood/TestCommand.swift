@@ -42,18 +42,18 @@ struct TestCommand: ParsableCommand {
         var failure: Error?
         do {
             try reader.run { batch in
-                chain.run(&batch, scratch: &scratch)
+                chain.run(&batch.events, scratch: &scratch)
                 out.removeAll(keepingCapacity: true)
-                StdoutOutput.encode(batch, pretty: false, into: &out)
+                StdoutOutput.encode(batch.events, pretty: false, into: &out)
                 do {
                     try out.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(1, $0, path: "stdout") }
                 } catch {
                     failure = error
                     reader.stop()
                 }
-                // Nothing downstream acknowledges here; settle so nothing waits.
-                batch.settleAcknowledgements()
-                batch.removeAll(keepingCapacity: true)
+                // Nothing downstream acknowledges here; settle the input's hold so nothing waits.
+                batch.acknowledgement?.settle(1)
+                batch = EventBatch()
             }
         } catch {
             failure = error

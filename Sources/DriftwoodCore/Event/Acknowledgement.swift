@@ -1,9 +1,9 @@
 import Synchronization
 
-/// The acknowledgement path: a counter of deliveries still owed for a group of events (usually
-/// one input batch). Each event made from the group that an output must accept adds one; each
-/// acceptance, or a drop, takes one. When it reaches zero the input is told, so a file input can
-/// move its checkpoint past those lines.
+/// The acknowledgement path: a counter of deliveries still owed for one input batch. The input
+/// holds one until the filters are done; the engine adds one for each output that receives events
+/// of the batch; each output settles one once it has accepted them. When it reaches zero the input
+/// is told, so a file input can move its checkpoint past those lines.
 public final class Acknowledgement: Sendable {
     private let pending: Atomic<Int>
     private let onComplete: @Sendable () -> Void
@@ -30,27 +30,5 @@ public final class Acknowledgement: Sendable {
         let (_, now) = pending.wrappingSubtract(n, ordering: .acquiringAndReleasing)
         precondition(now >= 0, "acknowledgement settled more often than owed")
         if now == 0 { onComplete() }
-    }
-}
-
-extension Sequence where Element == Event {
-    /// Counts the events of each acknowledgement group: (group, count) pairs, in first-seen order.
-    /// Events from one input batch share a group, so this is usually one pair.
-    public func acknowledgementCounts() -> [(Acknowledgement, Int)] {
-        var result: [(Acknowledgement, Int)] = []
-        for event in self {
-            guard let ack = event.acknowledgement else { continue }
-            if let k = result.lastIndex(where: { $0.0 === ack }) {
-                result[k].1 += 1
-            } else {
-                result.append((ack, 1))
-            }
-        }
-        return result
-    }
-
-    /// Settles one delivery for every event: an output calls this once a batch is accepted.
-    public func settleAcknowledgements() {
-        for (ack, n) in acknowledgementCounts() { ack.settle(n) }
     }
 }

@@ -1,18 +1,18 @@
-/// One log event: the fields a user sees, plus metadata that never appears in them
-/// (where it came from, and the acknowledgement it owes).
+/// One log event: the fields a user sees, plus metadata that never appears in them (where it
+/// came from). The acknowledgement it owes travels with its batch (`EventBatch`).
 public struct Event: Sendable {
     /// The JSON object that outputs write.
     public var fields: Fields
     /// Where the event came from; the basis of its fingerprint id.
     public var origin: Origin
-    /// Acknowledged once every output has accepted this event (nil for events nobody waits on).
-    public var acknowledgement: Acknowledgement?
 
-    public init(fields: Fields, origin: Origin = Origin(), acknowledgement: Acknowledgement? = nil) {
+    public init(fields: Fields, origin: Origin = Origin()) {
         self.fields = fields
         self.origin = origin
-        self.acknowledgement = acknowledgement
     }
+
+    /// An event with no fields; holds no memory (used to move events out of arrays).
+    public static let empty = Event(fields: Fields(capacity: 0))
 
     /// Adds a tag to the event.
     public mutating func tag(_ tag: String) { fields.addTag(tag) }
@@ -43,4 +43,23 @@ public struct Origin: Sendable, Hashable {
         let b = Hash64.mix(a ^ 0x9E37_79B9_7F4A_7C15, contentHash &+ derived &+ 1)
         return Hash64.hex(a) + Hash64.hex(b)
     }
+}
+
+/// Events that move through the pipeline together, with the acknowledgement they owe.
+///
+/// Filters never mix batches, so every event in a batch (an alert included: it follows its
+/// trigger) belongs to the same input batch. An output that accepted the batch settles one
+/// delivery; the engine owes one per output that received events from it.
+public struct EventBatch: Sendable {
+    public var events: [Event]
+    /// Settled once per output that received the batch; nil when nobody waits.
+    public var acknowledgement: Acknowledgement?
+
+    public init(events: [Event] = [], acknowledgement: Acknowledgement? = nil) {
+        self.events = events
+        self.acknowledgement = acknowledgement
+    }
+
+    public var count: Int { events.count }
+    public var isEmpty: Bool { events.isEmpty }
 }

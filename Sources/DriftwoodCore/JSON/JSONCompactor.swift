@@ -59,14 +59,16 @@ public struct JSONCompactor {
     }
 
     /// Validates `input` as one JSON text. When it is already compact and valid UTF-8, nothing is
-    /// copied and the result is `.inPlace` with member spans relative to `input`; otherwise the compact
-    /// form is written to `scratch` (replacing its contents) and spans are relative to `scratch`.
+    /// copied and the result is `.inPlace` with member spans relative to `input` (`scratch` is left
+    /// empty); otherwise the compact form is written to `scratch` (replacing its contents) and
+    /// spans are relative to `scratch`.
     public static func validate(
         _ input: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8], members: UnsafeMutablePointer<[MemberSpan]>
     ) throws(JSONSyntaxError) -> Placement {
         scratch.removeAll(keepingCapacity: true)
         guard !input.isEmpty else { throw JSONSyntaxError(offset: 0, reason: "expected a value") }
         var state = State(input: input)
+        state.lazy = true
         let memberStart = members.pointee.count
         do {
             try state.run(out: &scratch, members: members)
@@ -106,6 +108,8 @@ extension JSONCompactor {
         var runStart = 0
         /// True once the output differs from the input (white space skipped or bytes replaced).
         var changed = false
+        /// Copy nothing until the output would differ from the input (`validate`).
+        var lazy = false
 
         init(input: UnsafeBufferPointer<UInt8>) {
             // `compact` rejects an empty buffer before this, so the base address exists.
@@ -201,7 +205,7 @@ extension JSONCompactor {
                     skipWhitespace(&out)
                     guard let isObject = stack.last else {
                         guard i == end else { throw fail("unexpected data after the JSON value") }
-                        flush(&out)
+                        if changed || !lazy { flush(&out) }
                         return
                     }
                     guard i < end else { throw fail(isObject ? "expected ',' or '}'" : "expected ',' or ']'") }

@@ -16,7 +16,7 @@ public final class BatchQueue: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var notEmpty = pthread_cond_t()
     private var notFull = pthread_cond_t()
-    private var items: [([Event], Int)] = []
+    private var items: [(EventBatch, Int)] = []
     private var head = 0
     private var events = 0
     private var bytes = 0
@@ -46,7 +46,7 @@ public final class BatchQueue: @unchecked Sendable {
     /// Adds a batch, waiting while the queue is full. Returns false if the queue was closed.
     /// An empty queue always takes a batch, so one batch larger than the limits cannot deadlock.
     @discardableResult
-    public func push(_ batch: [Event], bytes size: Int) -> Bool {
+    public func push(_ batch: EventBatch, bytes size: Int) -> Bool {
         guard !batch.isEmpty else { return true }
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
@@ -63,7 +63,7 @@ public final class BatchQueue: @unchecked Sendable {
 
     /// The result of waiting for a batch.
     public enum Pop {
-        case batch([Event])
+        case batch(EventBatch)
         case timedOut
         case closed
     }
@@ -86,7 +86,7 @@ public final class BatchQueue: @unchecked Sendable {
         }
         guard head < items.count else { return closed ? .closed : .timedOut }
         let (batch, size) = items[head]
-        items[head] = ([], 0)
+        items[head] = (EventBatch(), 0)
         head += 1
         if head > 64 && head * 2 > items.count {
             items.removeFirst(head)

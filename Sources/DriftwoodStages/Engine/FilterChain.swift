@@ -18,10 +18,13 @@ public final class FilterChain: @unchecked Sendable {
             m.eventsIn(batch.count)
             scratch.removeAll(keepingCapacity: true)
             for i in batch.indices {
-                if let when = stage.when, !when.matches(batch[i].fields) {
-                    scratch.append(batch[i])
+                // Move the event out (no reference counting), leaving an empty one behind.
+                var event = Event.empty
+                swap(&event, &batch[i])
+                if let when = stage.when, !when.matches(event.fields) {
+                    scratch.append(event)
                 } else {
-                    stage.filter.apply(batch[i], into: &scratch)
+                    stage.filter.apply(event, into: &scratch)
                 }
             }
             swap(&batch, &scratch)

@@ -83,8 +83,8 @@ public final class Pipeline: @unchecked Sendable {
                 do {
                     try input.run { batch in
                         m.eventsOut(batch.count)
-                        filterQueue.push(batch, bytes: Self.byteCount(batch))
-                        batch.removeAll(keepingCapacity: true)
+                        filterQueue.push(batch, bytes: Self.byteCount(batch.events))
+                        batch = EventBatch()
                     }
                 } catch {
                     logger.error("input stopped on an error", metadata: ["stage": "\(id)", "error": "\(error)"])
@@ -141,33 +141,28 @@ public final class Pipeline: @unchecked Sendable {
 
     private func runFilters() {
         var scratch: [Event] = []
-        var routed: [[Event]] = outputs.map { _ in [] }
         while case .batch(var batch) = filterQueue.pop() {
-            let owed = batch.acknowledgementCounts()
-            runFilterChain(&batch, scratch: &scratch)
-            // Route: every event goes to every output whose condition matches.
-            var deliveries: [(Acknowledgement, Int)] = []
-            for (k, stage) in outputs.enumerated() {
+            filterChain.run(&batch.events, scratch: &scratch)
+            // Route: every event goes to every output whose condition matches. The batch owes one
+            // delivery per output that gets events; owe them before settling the input's hold, so
+            // the count cannot reach zero early.
+            var routed: [EventBatch] = []
+            routed.reserveCapacity(outputs.count)
+            for stage in outputs {
                 if let when = stage.when {
-                    routed[k] = batch.filter { when.matches($0.fields) }
+                    routed.append(EventBatch(events: batch.events.filter { when.matches($0.fields) }, acknowledgement: batch.acknowledgement))
                 } else {
-                    routed[k] = batch
-                }
-                for (ack, n) in routed[k].acknowledgementCounts() {
-                    if let j = deliveries.firstIndex(where: { $0.0 === ack }) {
-                        deliveries[j].1 += n
-                    } else {
-                        deliveries.append((ack, n))
-                    }
+                    routed.append(batch)
                 }
             }
-            // Owe the deliveries before settling the input's share, so no group reaches zero early.
-            for (ack, n) in deliveries { ack.add(n) }
+            batch.acknowledgement?.add(routed.filter { !$0.isEmpty }.count)
+            let hold = batch.acknowledgement
+            batch = EventBatch()
             for k in outputs.indices where !routed[k].isEmpty {
-                outputQueues[k].push(routed[k], bytes: Self.byteCount(routed[k]))
-                routed[k] = []
+                outputQueues[k].push(routed[k], bytes: Self.byteCount(routed[k].events))
             }
-            for (ack, n) in owed { ack.settle(n) }
+            routed = []
+            hold?.settle(1)
         }
         for queue in outputQueues { queue.close() }
     }
@@ -198,7 +193,6 @@ public final class Pipeline: @unchecked Sendable {
                 }
                 backoff = 0.1
                 m.eventsOut(batch.count)
-                batch.settleAcknowledgements()
             case .timedOut:
                 do { try stage.output.flush() } catch {
                     logger.error("flush failed", metadata: ["stage": "\(stage.id)", "error": "\(error)"])

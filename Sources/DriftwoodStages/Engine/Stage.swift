@@ -7,8 +7,9 @@ import Logging
 /// finished (stdin at end of file, a `read`-mode file fully read) or soon after `stop()`.
 public protocol Input: AnyObject, Sendable {
     /// Reads until the source ends or `stop()` is called, handing each batch to `emit`, which
-    /// blocks while the pipeline is full. Events carry an `Acknowledgement` for their batch.
-    func run(emit: (inout [Event]) -> Void) throws
+    /// blocks while the pipeline is full and leaves the batch empty. A batch's `Acknowledgement`
+    /// starts owing one delivery (the input's own hold, which the engine settles).
+    func run(emit: (inout EventBatch) -> Void) throws
     /// Asks `run` to return soon (graceful shutdown): stop reading, keep what was read.
     func stop()
 }
@@ -23,9 +24,11 @@ public protocol Filter: AnyObject {
 
 /// An output delivers batches. It runs on a thread of its own.
 public protocol Output: AnyObject, Sendable {
-    /// Delivers a batch. Returns once every event in it is accepted (written, or acknowledged by
-    /// the server, or dead-lettered); the engine then settles their acknowledgements.
-    func write(_ batch: [Event]) throws
+    /// Delivers a batch. Once every event in it is accepted (written, acknowledged by the server,
+    /// or dead-lettered) the output settles one delivery on `batch.acknowledgement`; it may do so
+    /// after returning (an output with requests in flight). Throwing means nothing was accepted:
+    /// the engine retries the same batch.
+    func write(_ batch: EventBatch) throws
     /// Called when no batch came for a while, and before `close`: push out anything buffered.
     func flush() throws
     /// The pipeline is finished: flush and release resources.

@@ -40,15 +40,17 @@ public final class ParseFilter: Filter {
         let sourceName = config.field.components.count == 1 ? config.field.components[0] : nil
         // Fast path: the input's raw `message` text, validated where it lies and never copied.
         if config.target == nil, let sourceName {
-            let result: (JSONCompactor.Placement, Int32, Bool)?? = fields.withRawText(sourceName) { text, base in
+            let result: (JSONCompactor.Placement, Int32, Bool, Bool)?? = fields.withRawText(sourceName) { text, base in
                 guard let placement = try? JSONCompactor.validate(text, scratch: &scratch, members: &spans) else {
                     return nil
                 }
-                let overwrites = Self.contains(sourceName, spans, in: placement == .inPlace ? text : nil, scratch)
-                return (placement, base, overwrites)
+                let inPlace = placement == .inPlace
+                let isObject = (inPlace ? text.first : scratch.first) == UInt8(ascii: "{")
+                let overwrites = Self.contains(sourceName, spans, in: inPlace ? text : nil, scratch)
+                return (placement, base, overwrites, isObject)
             }
             if let result {
-                guard let (placement, base, overwritesSource) = result, scratch.first == UInt8(ascii: "{") else {
+                guard let (placement, base, overwritesSource, isObject) = result, isObject else {
                     return false
                 }
                 if placement == .inPlace {
@@ -63,7 +65,11 @@ public final class ParseFilter: Filter {
         guard let value = fields.value(at: config.field), let text = value.string else { return false }
         var bytes = Array(text.utf8)
         let ok = bytes.withUnsafeMutableBufferPointer { buf -> Bool in
-            (try? JSONCompactor.validate(UnsafeBufferPointer(buf), scratch: &scratch, members: &spans)) != nil
+            // Always leave the compact text in `scratch` (an in-place result copies it there).
+            guard let placement = try? JSONCompactor.validate(UnsafeBufferPointer(buf), scratch: &scratch, members: &spans)
+            else { return false }
+            if placement == .inPlace { scratch = Array(buf) }
+            return true
         }
         bytes = []
         guard ok else { return false }

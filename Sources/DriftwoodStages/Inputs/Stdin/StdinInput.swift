@@ -24,29 +24,27 @@ public final class StdinInput: Input {
 
     public func stop() { stopping.store(true, ordering: .relaxed) }
 
-    public func run(emit: (inout [Event]) -> Void) throws {
+    public func run(emit: (inout EventBatch) -> Void) throws {
         var splitter = LineSplitter(maxLineBytes: config.maxLineBytes)
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
-        var batch: [Event] = []
-        batch.reserveCapacity(config.batchSize)
+        var batch = EventBatch()
+        batch.events.reserveCapacity(config.batchSize)
         var lineNumber: UInt64 = 0
         var timestamp: [UInt8] = []
-        var ack: Acknowledgement?
 
         func add(_ line: LineSplitter.Line) {
             lineNumber += 1
             var fields = builder.make(line: line.bytes, timestamp: timestamp)
             if line.truncated { fields.addTag("_line_truncated") }
             let origin = Origin(source: source, position: lineNumber, contentHash: Hash64.hash(line.bytes))
-            batch.append(Event(fields: fields, origin: origin, acknowledgement: nil))
+            batch.events.append(Event(fields: fields, origin: origin))
         }
         func send() {
             guard !batch.isEmpty else { return }
-            // One acknowledgement per batch: nothing to checkpoint for stdin, but the engine's
-            // accounting is the same for every input.
-            ack = Acknowledgement(count: batch.count) {}
-            for i in batch.indices { batch[i].acknowledgement = ack }
+            // Nothing to checkpoint for stdin, but the engine's accounting is the same for every input.
+            batch.acknowledgement = Acknowledgement(count: 1) {}
             emit(&batch)
+            batch.events.reserveCapacity(config.batchSize)
         }
 
         while !stopping.load(ordering: .relaxed) {

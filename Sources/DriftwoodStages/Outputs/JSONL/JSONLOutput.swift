@@ -26,27 +26,29 @@ public final class JSONLOutput: Output, @unchecked Sendable {
 
     public init(config: JSONLConfig) { self.config = config }
 
-    public func write(_ batch: [Event]) throws {
+    public func write(_ batch: EventBatch) throws {
         if config.path.isConstant {
             var buffer = buffers[config.path.source, default: []]
             buffer.removeAll(keepingCapacity: true)
-            for event in batch {
+            for event in batch.events {
                 event.fields.write(to: &buffer)
                 buffer.append(0x0A)
             }
             try append(buffer, to: config.path.source)
             buffers[config.path.source] = buffer
+            batch.acknowledgement?.settle(1)
             return
         }
         var pending: [String: [UInt8]] = [:]
         var order: [String] = []
-        for event in batch {
+        for event in batch.events {
             let path = config.path.render(event.fields)
             if pending[path] == nil { order.append(path) }
             event.fields.write(to: &pending[path, default: []])
             pending[path]!.append(0x0A)
         }
         for path in order { try append(pending[path]!, to: path) }
+        batch.acknowledgement?.settle(1)
     }
 
     public func close() throws {

@@ -12,10 +12,11 @@ public final class StdoutOutput: Output, @unchecked Sendable {
         self.fd = fd
     }
 
-    public func write(_ batch: [Event]) throws {
+    public func write(_ batch: EventBatch) throws {
         buffer.removeAll(keepingCapacity: true)
-        Self.encode(batch, pretty: config.pretty, into: &buffer)
+        Self.encode(batch.events, pretty: config.pretty, into: &buffer)
         try buffer.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(fd, $0, path: "stdout") }
+        batch.acknowledgement?.settle(1)
     }
 
     /// Events as JSON lines (or pretty blocks), as `driftwood test` prints them too.
