@@ -54,6 +54,9 @@ public struct EventBatch: Sendable {
     public var events: [Event]
     /// Settled once per output that received the batch; nil when nobody waits.
     public var acknowledgement: Acknowledgement?
+    /// Position in the stream of batches entering the filters; keeps order when several filter
+    /// workers run at once.
+    public var sequence: UInt64 = 0
 
     public init(events: [Event] = [], acknowledgement: Acknowledgement? = nil) {
         self.events = events

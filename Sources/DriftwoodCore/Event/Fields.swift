@@ -22,9 +22,12 @@ public struct Fields: Sendable {
 
     public init(capacity: Int = 256) {
         arena = []
-        arena.reserveCapacity(capacity)
         members = []
-        members.reserveCapacity(16)
+        // Capacity 0 keeps the shared empty storage: `Event.empty` allocates nothing.
+        if capacity > 0 {
+            arena.reserveCapacity(capacity)
+            members.reserveCapacity(16)
+        }
     }
 
     /// Fields parsed from one JSON object text; throws if `json` is not a JSON object.

@@ -2,8 +2,10 @@
 /// then the input's own members (`input.type`, `host.name`, `log.*`). The common members are
 /// encoded once, so making an event is two allocations and a few copies.
 public struct LineEventBuilder: Sendable {
-    /// Top-level members every event of this input carries after `message`, as (key, JSON value).
-    let commonMembers: [(key: [UInt8], value: [UInt8])]
+    /// The escaped keys and JSON values of the members every event of this input carries after
+    /// `message`, laid out as they will sit in the arena, and their spans relative to its start.
+    let commonBytes: [UInt8]
+    let commonSpans: [MemberSpan]
     let commonSize: Int
 
     /// - Parameters:
@@ -18,8 +20,18 @@ public struct LineEventBuilder: Sendable {
         host += Array(#"{"name":"#.utf8)
         JSONWriter.appendString(hostName, to: &host)
         host.append(UInt8(ascii: "}"))
-        commonMembers = [(Array("input".utf8), input), (Array("host".utf8), host)]
-        commonSize = commonMembers.reduce(0) { $0 + $1.key.count + $1.value.count }
+        var bytes: [UInt8] = []
+        var spans: [MemberSpan] = []
+        for (key, value) in [(Array("input".utf8), input), (Array("host".utf8), host)] {
+            let keyStart = Int32(bytes.count)
+            key.withUnsafeBufferPointer { JSONWriter.appendEscaped(utf8: $0, to: &bytes) }
+            let valueStart = Int32(bytes.count)
+            bytes += value
+            spans.append(MemberSpan(keyStart: keyStart, keyEnd: valueStart, valueStart: valueStart, valueEnd: Int32(bytes.count)))
+        }
+        commonBytes = bytes
+        commonSpans = spans
+        commonSize = bytes.count
     }
 
     /// The fields of one line's event. `timestamp` is the JSON string of the read time (quotes
@@ -40,7 +52,7 @@ public struct LineEventBuilder: Sendable {
         var fields = Fields(capacity: line.count * 2 + commonSize + timestamp.count + (log?.count ?? 0) + 128)
         fields.appendMember(name: FieldPath.timestamp.components[0], json: timestamp)
         fields.appendMember(name: FieldPath.message.components[0], text: line)
-        for (key, value) in commonMembers { fields.appendMember(name: key, json: value) }
+        fields.appendPrebuilt(commonBytes, spans: commonSpans)
         if let log { fields.appendMember(name: logKey, json: log) }
         return fields
     }
@@ -55,6 +67,21 @@ extension Fields {
         let start = Int32(arena.count)
         arena.append(contentsOf: json)
         appendMember(name: name, valueStart: start, valueEnd: Int32(arena.count), isText: false)
+    }
+
+    /// Appends members laid out in `bytes` (escaped keys and JSON values) at `spans` relative to it.
+    @inline(__always)
+    mutating func appendPrebuilt(_ bytes: [UInt8], spans: [MemberSpan]) {
+        let base = Int32(arena.count)
+        arena.append(contentsOf: bytes)
+        for s in spans {
+            members.append(
+                Member(
+                    span: MemberSpan(
+                        keyStart: s.keyStart + base, keyEnd: s.keyEnd + base, valueStart: s.valueStart + base,
+                        valueEnd: s.valueEnd + base),
+                    isText: false))
+        }
     }
 
     @inline(__always)

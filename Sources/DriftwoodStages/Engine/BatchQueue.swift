@@ -21,6 +21,7 @@ public final class BatchQueue: @unchecked Sendable {
     private var events = 0
     private var bytes = 0
     private var closed = false
+    private var nextSequence: UInt64 = 0
 
     public init(maxEvents: Int, maxBytes: Int) {
         self.maxEvents = maxEvents
@@ -54,6 +55,9 @@ public final class BatchQueue: @unchecked Sendable {
             pthread_cond_wait(&notFull, &mutex)
         }
         guard !closed else { return false }
+        var batch = batch
+        batch.sequence = nextSequence
+        nextSequence += 1
         items.append((batch, size))
         events += batch.count
         bytes += size

@@ -49,7 +49,9 @@ public final class Pipeline: @unchecked Sendable {
 
     let inputs: [(id: String, input: any Input)]
     let filters: [FilterStage]
-    let filterChain: FilterChain
+    /// One chain per filter worker: several only when every filter is stateless.
+    let filterChains: [FilterChain]
+    let sequencer: Sequencer
     let outputs: [OutputStage]
     let logger: Logger
     let filterQueue: BatchQueue
@@ -58,13 +60,17 @@ public final class Pipeline: @unchecked Sendable {
     private let failed = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
 
+    /// - Parameter extraFilterWorkers: further copies of the filter chain (separate instances),
+    ///   run on threads of their own; only for chains whose filters are all stateless.
     public init(
         inputs: [(id: String, input: any Input)], filters: [FilterStage], outputs: [OutputStage],
-        limits: Limits = Limits(), logger: Logger
+        limits: Limits = Limits(), logger: Logger, extraFilterWorkers: [[FilterStage]] = []
     ) {
         self.inputs = inputs
         self.filters = filters
-        self.filterChain = FilterChain(filters)
+        let stateless = filters.allSatisfy { $0.filter.isStateless }
+        self.filterChains = [FilterChain(filters)] + (stateless ? extraFilterWorkers.map(FilterChain.init) : [])
+        self.sequencer = Sequencer(window: 2 * filterChains.count)
         self.outputs = outputs
         self.logger = logger
         self.filterQueue = BatchQueue(maxEvents: limits.maxEvents, maxBytes: limits.maxBytes)
@@ -96,7 +102,15 @@ public final class Pipeline: @unchecked Sendable {
             }
         }
         if inputs.isEmpty { filterQueue.close() }
-        startThread(name: "filters") { [self] in runFilters() }
+        let workersLeft = Atomic<Int>(filterChains.count)
+        for chain in filterChains {
+            startThread(name: "filters") { [self] in
+                runFilters(chain)
+                if workersLeft.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    for queue in outputQueues { queue.close() }
+                }
+            }
+        }
         let outputsLeft = Atomic<Int>(outputs.count)
         for (k, stage) in outputs.enumerated() {
             startThread(name: "output \(stage.id)") { [self] in
@@ -139,37 +153,35 @@ public final class Pipeline: @unchecked Sendable {
 
     // MARK: Threads
 
-    private func runFilters() {
+    private func runFilters(_ chain: FilterChain) {
         var scratch: [Event] = []
         while case .batch(var batch) = filterQueue.pop() {
-            filterChain.run(&batch.events, scratch: &scratch)
-            // Route: every event goes to every output whose condition matches. The batch owes one
-            // delivery per output that gets events; owe them before settling the input's hold, so
-            // the count cannot reach zero early.
-            var routed: [EventBatch] = []
-            routed.reserveCapacity(outputs.count)
-            for stage in outputs {
-                if let when = stage.when {
-                    routed.append(EventBatch(events: batch.events.filter { when.matches($0.fields) }, acknowledgement: batch.acknowledgement))
-                } else {
-                    routed.append(batch)
-                }
-            }
-            batch.acknowledgement?.add(routed.filter { !$0.isEmpty }.count)
-            let hold = batch.acknowledgement
-            batch = EventBatch()
-            for k in outputs.indices where !routed[k].isEmpty {
-                outputQueues[k].push(routed[k], bytes: Self.byteCount(routed[k].events))
-            }
-            routed = []
-            hold?.settle(1)
+            chain.run(&batch.events, scratch: &scratch)
+            sequencer.submit(batch) { route($0) }
         }
-        for queue in outputQueues { queue.close() }
+    }
+
+    /// Hands a filtered batch to every output whose condition matches its events. The batch owes
+    /// one delivery per output that gets events; they are owed before the input's hold is settled,
+    /// so the count cannot reach zero early.
+    private func route(_ batch: EventBatch) {
+        var routed: [EventBatch] = []
+        routed.reserveCapacity(outputs.count)
+        for stage in outputs {
+            var part = batch
+            if let when = stage.when { part.events = batch.events.filter { when.matches($0.fields) } }
+            routed.append(part)
+        }
+        batch.acknowledgement?.add(routed.filter { !$0.isEmpty }.count)
+        for k in outputs.indices where !routed[k].isEmpty {
+            outputQueues[k].push(routed[k], bytes: Self.byteCount(routed[k].events))
+        }
+        batch.acknowledgement?.settle(1)
     }
 
     /// Runs the filters over a batch in file order.
     public func runFilterChain(_ batch: inout [Event], scratch: inout [Event]) {
-        filterChain.run(&batch, scratch: &scratch)
+        filterChains[0].run(&batch, scratch: &scratch)
     }
 
     private func runOutput(_ stage: OutputStage, queue: BatchQueue) {

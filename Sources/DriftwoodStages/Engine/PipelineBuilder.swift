@@ -50,8 +50,13 @@ public enum PipelineBuilder {
                 throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
             }
         }
+        // Stateless filter chains run on two workers (the machine's second core); the engine
+        // keeps one when any filter holds state, and restores order before the outputs.
+        let chain = try filters(config, logger: logger, hostName: hostName)
+        let second = chain.allSatisfy { $0.filter.isStateless } && !chain.isEmpty
+            ? [try filters(config, logger: logger, hostName: hostName)] : []
         return Pipeline(
-            inputs: inputs, filters: try filters(config, logger: logger, hostName: hostName), outputs: outputs,
-            limits: limits, logger: logger)
+            inputs: inputs, filters: chain, outputs: outputs, limits: limits, logger: logger,
+            extraFilterWorkers: second)
     }
 }

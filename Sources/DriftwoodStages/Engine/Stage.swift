@@ -20,6 +20,14 @@ public protocol Filter: AnyObject {
     /// Applies the filter to one event, appending what comes out (zero, one or more events:
     /// an alert follows its trigger) to `out`.
     func apply(_ event: consuming Event, into out: inout [Event])
+
+    /// True when the filter keeps no state between events, so several copies may run on several
+    /// threads at once (order is restored before the outputs). Windows (drift, monitor) are not.
+    var isStateless: Bool { get }
+}
+
+extension Filter {
+    public var isStateless: Bool { false }
 }
 
 /// An output delivers batches. It runs on a thread of its own.

@@ -5,5 +5,8 @@ import DriftwoodCore
 public final class DropFilter: Filter {
     public init(config: DropConfig) {}
 
+    /// Per-event work only: safe to run in several filter workers.
+    public var isStateless: Bool { true }
+
     public func apply(_ event: consuming Event, into out: inout [Event]) {}
 }

@@ -31,6 +31,9 @@ public final class EnrichFilter: Filter {
 
     static let hostName = FieldPath("host.name")!
 
+    /// Per-event work only: safe to run in several filter workers.
+    public var isStateless: Bool { true }
+
     public func apply(_ event: consuming Event, into out: inout [Event]) {
         for (path, value) in config.fields {
             let ok: Bool

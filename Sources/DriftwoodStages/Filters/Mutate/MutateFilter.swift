@@ -7,6 +7,9 @@ public final class MutateFilter: Filter {
 
     public init(config: MutateConfig) { self.config = config }
 
+    /// Per-event work only: safe to run in several filter workers.
+    public var isStateless: Bool { true }
+
     public func apply(_ event: consuming Event, into out: inout [Event]) {
         for (from, to) in config.rename {
             guard let value = event.fields.value(at: from) else { continue }

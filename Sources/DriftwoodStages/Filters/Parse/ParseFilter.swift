@@ -18,6 +18,9 @@ public final class ParseFilter: Filter {
         spans.reserveCapacity(32)
     }
 
+    /// Per-event work only: safe to run in several filter workers.
+    public var isStateless: Bool { true }
+
     public func apply(_ event: consuming Event, into out: inout [Event]) {
         var parsed: Bool
         switch config.format {

@@ -30,9 +30,11 @@ public final class JSONLOutput: Output, @unchecked Sendable {
         if config.path.isConstant {
             var buffer = buffers[config.path.source, default: []]
             buffer.removeAll(keepingCapacity: true)
-            for event in batch.events {
-                event.fields.write(to: &buffer)
-                buffer.append(0x0A)
+            batch.events.withUnsafeBufferPointer { events in
+                for i in events.indices {
+                    events[i].fields.write(to: &buffer)
+                    buffer.append(0x0A)
+                }
             }
             try append(buffer, to: config.path.source)
             buffers[config.path.source] = buffer

@@ -1,0 +1,40 @@
+# The project's entry points. README and CI call these, so a newcomer needs two commands:
+#   make demo    build driftwood and run the bundled demo (sample model logs -> out/demo/)
+#   make test    build and run the test suite
+#   make bench   driftwood vs cat vs Python on 1M model-log lines (make bench LINES=200000)
+#   make release release build only
+
+# Where SwiftPM puts release binaries, asked from SwiftPM so it is right on every platform.
+# '=' (not ':=') so only the targets that use it pay for the call.
+BIN = $(shell swift build -c release --show-bin-path)
+DEMO_OUT := out/demo
+# The demo's checkpoints, passed with --data-dir and wiped first: pipelines/demo.yml replays
+# a finished file, so with last run's checkpoints it would read nothing.
+DEMO_STATE := .driftwood/demo
+LINES ?= 1000000
+
+.PHONY: deps demo test bench release
+
+deps:
+	scripts/install-deps.sh
+
+demo: deps
+	swift build -c release --product driftwood
+	rm -rf $(DEMO_OUT) $(DEMO_STATE)
+	"$(BIN)/driftwood" run pipelines/demo.yml --data-dir $(DEMO_STATE) < samples/model_logs.jsonl
+	@echo
+	@echo "== lines written under $(DEMO_OUT)/"
+	@find $(DEMO_OUT) -type f | sort | xargs -r wc -l
+	@first=$$(find $(DEMO_OUT) -type f | sort | head -n 1); \
+	 if [ -n "$$first" ]; then echo "== first 3 lines of $$first"; head -n 3 "$$first"; \
+	 else echo "== no output under $(DEMO_OUT)/"; exit 1; fi
+
+test: deps
+	swift build --build-tests
+	swift test
+
+bench:
+	bench/run.sh $(LINES)
+
+release:
+	swift build -c release
