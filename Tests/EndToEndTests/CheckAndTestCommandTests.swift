@@ -44,19 +44,25 @@ import Testing
         #expect(result.code == 2)
         #expect(result.stdout.isEmpty)
         let expected = [
-            "p.yml:3:21: inputs[0] (stdin): max_line_bytes: expected a size",
+            "p.yml:3:21: inputs[0].max_line_bytes (stdin): expected a size",
             "p.yml:7:5: filters[0] (parse): unknown key 'feild' (did you mean 'field'?)",
-            "p.yml:10:14: filters[1] (parse): pattern: bad regex",
-            "p.yml:12:11: filters[2] (drop): when: bad condition",
+            "p.yml:10:14: filters[1].pattern (parse): bad regex",
+            "p.yml:12:11: filters[2].when (drop): bad condition at column 10",
             "p.yml:13:11: filters[3].type: unknown filter type 'frobnicate'",
-            "p.yml:17:18: outputs[0] (jsonl): compression: expected one of none, gzip",
-            "p.yml:18:30: outputs[0].rotate (jsonl): unknown key 'every'",
+            "p.yml:17:18: outputs[0].compression (jsonl): expected one of none, gzip",
+            "p.yml:18:31: outputs[0].rotate (jsonl): unknown key 'every'",
             "p.yml:19:19: shutdown_timeout: expected a duration",
         ]
         for e in expected {
             #expect(result.stderr.contains(e), "missing: \(e)\n\(result.stderr)")
         }
         #expect(result.stderr.contains("8 errors"))
+        // Reported in file order.
+        let lines = result.stderr.split(separator: "\n").compactMap { line -> Int? in
+            let parts = line.split(separator: ":")
+            return parts.count > 2 ? Int(parts[1]) : nil
+        }
+        #expect(lines == lines.sorted())
     }
 
     @Test func undefinedEnvironmentVariableIsAnErrorAndDefaultsWork() throws {
@@ -70,7 +76,7 @@ import Testing
             """, to: "p.yml", in: dir)
         let bad = try Driftwood.run(["check", pipeline], directory: dir)
         #expect(bad.code == 2)
-        #expect(bad.stderr.contains("p.yml:3:52:"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("p.yml:3:66:"), "\(bad.stderr)")
         #expect(bad.stderr.contains("environment variable 'DW_TEST_REGION' is not set"))
         let good = try Driftwood.run(
             ["run", pipeline], stdin: Data("x\n".utf8), directory: dir, environment: ["DW_TEST_REGION": "eu-1"])

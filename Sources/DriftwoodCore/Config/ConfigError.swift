@@ -32,8 +32,13 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Every error found in one pipeline file: reported together, not just the first.
 public struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+    /// In file order.
     public let errors: [ConfigError]
-    public init(_ errors: [ConfigError]) { self.errors = errors }
+    public init(_ errors: [ConfigError]) {
+        self.errors = errors.enumerated().sorted {
+            ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
+        }.map(\.element)
+    }
     public var description: String { errors.map(\.description).joined(separator: "\n") }
 }
 
