@@ -370,5 +370,5 @@ public struct Fields: Sendable {
     }
 
     /// Bytes held, for queue accounting.
-    public var byteCount: Int { arena.count + members.count * 20 + 64 }
+    public var byteCount: Int { arena.capacity + members.capacity * 20 + 64 }
 }

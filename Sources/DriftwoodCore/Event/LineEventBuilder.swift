@@ -48,10 +48,21 @@ public struct LineEventBuilder: Sendable {
 
     @inline(__always)
     func make(validLine line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], log: [UInt8]?) -> Fields {
-        // Room for the parsed copy of a JSON line and a few added fields, so parsing rarely reallocates.
-        var fields = Fields(capacity: line.count * 2 + commonSize + timestamp.count + (log?.count ?? 0) + 128)
-        fields.appendMember(name: FieldPath.timestamp.components[0], json: timestamp)
-        fields.appendMember(name: FieldPath.message.components[0], text: line)
+        // Room for a parsed copy of a JSON line and a few added fields, so filters rarely reallocate.
+        var fields = Fields(capacity: line.count + commonSize + timestamp.count + (log?.count ?? 0) + 160)
+        // Laid out directly: `@timestamp` key and value, `message` key and the raw line, then the
+        // prebuilt members. Keys need no escaping.
+        let tsKey: StaticString = "@timestamp"
+        let messageKey: StaticString = "message"
+        fields.arena.append(contentsOf: UnsafeBufferPointer(start: tsKey.utf8Start, count: tsKey.utf8CodeUnitCount))
+        fields.arena.append(contentsOf: timestamp)
+        fields.arena.append(contentsOf: UnsafeBufferPointer(start: messageKey.utf8Start, count: messageKey.utf8CodeUnitCount))
+        fields.arena.append(contentsOf: line)
+        let t = Int32(tsKey.utf8CodeUnitCount)
+        let v = t + Int32(timestamp.count)
+        let m = v + Int32(messageKey.utf8CodeUnitCount)
+        fields.members.append(.init(span: MemberSpan(keyStart: 0, keyEnd: t, valueStart: t, valueEnd: v), isText: false))
+        fields.members.append(.init(span: MemberSpan(keyStart: v, keyEnd: m, valueStart: m, valueEnd: m + Int32(line.count)), isText: true))
         fields.appendPrebuilt(commonBytes, spans: commonSpans)
         if let log { fields.appendMember(name: logKey, json: log) }
         return fields

@@ -13,18 +13,22 @@ public final class FilterChain: @unchecked Sendable {
 
     /// Applies every filter to `batch`; events whose `when` does not match pass a filter unchanged.
     public func run(_ batch: inout [Event], scratch: inout [Event]) {
-        for (k, stage) in stages.enumerated() {
+        for k in stages.indices {
             let m = metrics[k]
+            let filter = stages[k].filter
+            let when = stages[k].when
             m.eventsIn(batch.count)
             scratch.removeAll(keepingCapacity: true)
-            for i in batch.indices {
-                // Move the event out (no reference counting), leaving an empty one behind.
-                var event = Event.empty
-                swap(&event, &batch[i])
-                if let when = stage.when, !when.matches(event.fields) {
-                    scratch.append(event)
-                } else {
-                    stage.filter.apply(event, into: &scratch)
+            batch.withUnsafeMutableBufferPointer { events in
+                for i in events.indices {
+                    // Move the event out (no reference counting), leaving an empty one behind.
+                    var event = Event.empty
+                    swap(&event, &events[i])
+                    if let when, !when.matches(event.fields) {
+                        scratch.append(event)
+                    } else {
+                        filter.apply(event, into: &scratch)
+                    }
                 }
             }
             swap(&batch, &scratch)

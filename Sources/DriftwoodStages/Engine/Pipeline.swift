@@ -41,7 +41,7 @@ public final class Pipeline: @unchecked Sendable {
     public struct Limits: Sendable {
         public var maxEvents: Int
         public var maxBytes: Int
-        public init(maxEvents: Int = 8192, maxBytes: Int = 16 << 20) {
+        public init(maxEvents: Int = 4096, maxBytes: Int = 8 << 20) {
             self.maxEvents = maxEvents
             self.maxBytes = maxBytes
         }
