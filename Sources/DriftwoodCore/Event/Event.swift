@@ -57,12 +57,23 @@ public struct EventBatch: Sendable {
     /// Position in the stream of batches entering the filters; keeps order when several filter
     /// workers run at once.
     public var sequence: UInt64 = 0
+    /// The batch already encoded for one output (by `Output.encode`, on a filter worker); the
+    /// events may then be gone.
+    public var encoded: (any EncodedPayload)?
+    /// Events in the batch, counted before encoding dropped them.
+    public var eventCount: Int = 0
 
     public init(events: [Event] = [], acknowledgement: Acknowledgement? = nil) {
         self.events = events
         self.acknowledgement = acknowledgement
     }
 
-    public var count: Int { events.count }
-    public var isEmpty: Bool { events.isEmpty }
+    public var count: Int { encoded == nil ? events.count : eventCount }
+    public var isEmpty: Bool { count == 0 }
+}
+
+/// What an output made of a batch ahead of sending (JSON lines, a `_bulk` body).
+public protocol EncodedPayload: Sendable {
+    /// Bytes held, for queue accounting.
+    var byteCount: Int { get }
 }

@@ -89,7 +89,7 @@ public final class Pipeline: @unchecked Sendable {
                 do {
                     try input.run { batch in
                         m.eventsOut(batch.count)
-                        filterQueue.push(batch, bytes: Self.byteCount(batch.events))
+                        filterQueue.push(batch, bytes: Self.byteCount(batch))
                         batch = EventBatch()
                     }
                 } catch {
@@ -157,26 +157,39 @@ public final class Pipeline: @unchecked Sendable {
         var scratch: [Event] = []
         while case .batch(var batch) = filterQueue.pop() {
             chain.run(&batch.events, scratch: &scratch)
-            sequencer.submit(batch) { route($0) }
+            let routed = route(batch)
+            sequencer.submit(routed) { deliver($0) }
         }
     }
 
-    /// Hands a filtered batch to every output whose condition matches its events. The batch owes
-    /// one delivery per output that gets events; they are owed before the input's hold is settled,
-    /// so the count cannot reach zero early.
-    private func route(_ batch: EventBatch) {
-        var routed: [EventBatch] = []
-        routed.reserveCapacity(outputs.count)
+    /// A filtered batch split per output (by each output's `when`) and encoded by each output
+    /// that encodes ahead, still on the filter worker's thread.
+    struct RoutedBatch: Sendable {
+        var sequence: UInt64
+        var acknowledgement: Acknowledgement?
+        var parts: [EventBatch]
+    }
+
+    private func route(_ batch: EventBatch) -> RoutedBatch {
+        var parts: [EventBatch] = []
+        parts.reserveCapacity(outputs.count)
         for stage in outputs {
             var part = batch
             if let when = stage.when { part.events = batch.events.filter { when.matches($0.fields) } }
-            routed.append(part)
+            part.eventCount = part.events.count
+            parts.append(part.isEmpty ? part : stage.output.encode(part))
         }
-        batch.acknowledgement?.add(routed.filter { !$0.isEmpty }.count)
-        for k in outputs.indices where !routed[k].isEmpty {
-            outputQueues[k].push(routed[k], bytes: Self.byteCount(routed[k].events))
+        return RoutedBatch(sequence: batch.sequence, acknowledgement: batch.acknowledgement, parts: parts)
+    }
+
+    /// Hands the parts to the outputs, in order. The batch owes one delivery per output that gets
+    /// events; they are owed before the input's hold is settled, so the count cannot reach zero early.
+    private func deliver(_ routed: RoutedBatch) {
+        routed.acknowledgement?.add(routed.parts.filter { !$0.isEmpty }.count)
+        for k in outputs.indices where !routed.parts[k].isEmpty {
+            outputQueues[k].push(routed.parts[k], bytes: Self.byteCount(routed.parts[k]))
         }
-        batch.acknowledgement?.settle(1)
+        routed.acknowledgement?.settle(1)
     }
 
     /// Runs the filters over a batch in file order.
@@ -219,9 +232,12 @@ public final class Pipeline: @unchecked Sendable {
         }
     }
 
-    static func byteCount(_ batch: [Event]) -> Int {
+    static func byteCount(_ batch: EventBatch) -> Int {
+        if let encoded = batch.encoded { return encoded.byteCount }
         var n = 0
-        for e in batch { n += e.fields.byteCount }
+        batch.events.withUnsafeBufferPointer { events in
+            for i in events.indices { n += events[i].fields.byteCount }
+        }
         return n
     }
 

@@ -11,7 +11,7 @@ final class Sequencer: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var changed = pthread_cond_t()
     private var next: UInt64 = 0
-    private var ready: [UInt64: EventBatch] = [:]
+    private var ready: [UInt64: Pipeline.RoutedBatch] = [:]
     private let window: Int
 
     init(window: Int) {
@@ -27,7 +27,7 @@ final class Sequencer: @unchecked Sendable {
 
     /// Adds a finished batch and delivers every batch that is now next in order. Delivery runs
     /// under the lock, so batches reach the outputs one at a time and in order.
-    func submit(_ batch: EventBatch, deliver: (EventBatch) -> Void) {
+    func submit(_ batch: Pipeline.RoutedBatch, deliver: (Pipeline.RoutedBatch) -> Void) {
         pthread_mutex_lock(&mutex)
         while batch.sequence != next && ready.count >= window {
             pthread_cond_wait(&changed, &mutex)

@@ -41,9 +41,17 @@ public protocol Output: AnyObject, Sendable {
     func flush() throws
     /// The pipeline is finished: flush and release resources.
     func close() throws
+
+    /// Optional: turns a routed batch into what `write` sends (JSON lines, a `_bulk` body), on a
+    /// filter worker thread, so encoding runs in parallel and the output's own thread only sends.
+    /// Returns the batch with `encoded` set (and its events dropped when no longer needed), or
+    /// the batch unchanged. Must not touch state that `write` uses.
+    func encode(_ batch: EventBatch) -> EventBatch
 }
 
 extension Output {
+    public func encode(_ batch: EventBatch) -> EventBatch { batch }
+
     public func flush() throws {}
     public func close() throws { try flush() }
 }

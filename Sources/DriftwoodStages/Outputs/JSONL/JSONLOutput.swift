@@ -10,7 +10,6 @@ public final class JSONLOutput: Output, @unchecked Sendable {
     let config: JSONLConfig
     private var files: [String: OpenFile] = [:]
     private var useCounter = 0
-    private var buffers: [String: [UInt8]] = [:]
     static let maxOpenFiles = 64
 
     final class OpenFile {
@@ -26,30 +25,54 @@ public final class JSONLOutput: Output, @unchecked Sendable {
 
     public init(config: JSONLConfig) { self.config = config }
 
-    public func write(_ batch: EventBatch) throws {
-        if config.path.isConstant {
-            var buffer = buffers[config.path.source, default: []]
-            buffer.removeAll(keepingCapacity: true)
-            batch.events.withUnsafeBufferPointer { events in
+    /// JSON lines per file, made on a filter worker.
+    struct Lines: EncodedPayload {
+        var files: [(path: String, bytes: [UInt8])]
+        var byteCount: Int { files.reduce(64) { $0 + $1.bytes.count } }
+    }
+
+    public func encode(_ batch: EventBatch) -> EventBatch {
+        var encoded = batch
+        encoded.encoded = Self.lines(batch.events, path: config.path)
+        encoded.eventCount = batch.events.count
+        encoded.events = []
+        return encoded
+    }
+
+    /// The events as JSON lines, grouped by the file each one goes to (order kept within a file).
+    static func lines(_ events: [Event], path: Template) -> Lines {
+        if path.isConstant {
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(events.count * 320)
+            events.withUnsafeBufferPointer { events in
                 for i in events.indices {
-                    events[i].fields.write(to: &buffer)
-                    buffer.append(0x0A)
+                    events[i].fields.write(to: &bytes)
+                    bytes.append(0x0A)
                 }
             }
-            try append(buffer, to: config.path.source)
-            buffers[config.path.source] = buffer
-            batch.acknowledgement?.settle(1)
-            return
+            return Lines(files: [(path.source, bytes)])
         }
-        var pending: [String: [UInt8]] = [:]
-        var order: [String] = []
-        for event in batch.events {
-            let path = config.path.render(event.fields)
-            if pending[path] == nil { order.append(path) }
-            event.fields.write(to: &pending[path, default: []])
-            pending[path]!.append(0x0A)
+        var files: [(path: String, bytes: [UInt8])] = []
+        var index: [String: Int] = [:]
+        for event in events {
+            let name = path.render(event.fields)
+            let k: Int
+            if let existing = index[name] {
+                k = existing
+            } else {
+                k = files.count
+                index[name] = k
+                files.append((name, []))
+            }
+            event.fields.write(to: &files[k].bytes)
+            files[k].bytes.append(0x0A)
         }
-        for path in order { try append(pending[path]!, to: path) }
+        return Lines(files: files)
+    }
+
+    public func write(_ batch: EventBatch) throws {
+        let lines = batch.encoded as? Lines ?? Self.lines(batch.events, path: config.path)
+        for (path, bytes) in lines.files { try append(bytes, to: path) }
         batch.acknowledgement?.settle(1)
     }
 

@@ -12,10 +12,30 @@ public final class StdoutOutput: Output, @unchecked Sendable {
         self.fd = fd
     }
 
+    /// Encoded lines, made on a filter worker.
+    struct Lines: EncodedPayload {
+        var bytes: [UInt8]
+        var byteCount: Int { bytes.count + 64 }
+    }
+
+    public func encode(_ batch: EventBatch) -> EventBatch {
+        var lines: [UInt8] = []
+        Self.encode(batch.events, pretty: config.pretty, into: &lines)
+        var encoded = batch
+        encoded.encoded = Lines(bytes: lines)
+        encoded.eventCount = batch.events.count
+        encoded.events = []
+        return encoded
+    }
+
     public func write(_ batch: EventBatch) throws {
-        buffer.removeAll(keepingCapacity: true)
-        Self.encode(batch.events, pretty: config.pretty, into: &buffer)
-        try buffer.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(fd, $0, path: "stdout") }
+        if let lines = batch.encoded as? Lines {
+            try lines.bytes.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(fd, $0, path: "stdout") }
+        } else {
+            buffer.removeAll(keepingCapacity: true)
+            Self.encode(batch.events, pretty: config.pretty, into: &buffer)
+            try buffer.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(fd, $0, path: "stdout") }
+        }
         batch.acknowledgement?.settle(1)
     }
 
