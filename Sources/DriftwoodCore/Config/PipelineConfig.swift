@@ -69,7 +69,8 @@ public struct PipelineConfig: Sendable {
         for role in [StageRole.input, .filter, .output] {
             sections[role] = []
             guard let items = top.list(role.sectionKey) else {
-                if role != .filter { top.error("missing required key '\(role.sectionKey)'") }
+                // Present but not a list has been reported already.
+                if role != .filter && !top.has(role.sectionKey) { top.error("missing required key '\(role.sectionKey)'") }
                 continue
             }
             if items.isEmpty && role != .filter {
@@ -112,7 +113,7 @@ public struct PipelineConfig: Sendable {
         guard let descriptor = catalog[type], descriptor.role == role else {
             var message = "unknown \(role.rawValue) type '\(type)' (expected one of \(choices.joined(separator: ", ")))"
             if let hint = closestMatch(to: type, in: choices) { message += "; did you mean '\(hint)'?" }
-            if let other = catalog[type] { message = "'\(type)' is a\(other.role == .input ? "n" : "") \(other.role.rawValue), not a\(role == .input ? "n" : "") \(role.rawValue)" }
+            if let other = catalog[type] { message = "'\(type)' is \(other.role.article) \(other.role.rawValue), not \(role.article) \(role.rawValue)" }
             probe.error(message, at: probe.node("type"), key: "type")
             return nil
         }

@@ -6,6 +6,9 @@ public enum StageRole: String, Sendable {
 
     /// The pipeline file's key for stages of this role.
     public var sectionKey: String { rawValue + "s" }
+
+    /// "a" or "an", for messages.
+    public var article: String { self == .filter ? "a" : "an" }
 }
 
 /// The typed configuration of one stage, read strictly from its YAML block.

@@ -197,6 +197,14 @@ public struct Fields: Sendable {
         return old
     }
 
+    /// Removes the top-level member `name`; returns whether there was one.
+    @discardableResult
+    public mutating func removeTopLevel(_ name: [UInt8]) -> Bool {
+        guard let k = memberIndex(name) else { return false }
+        members.remove(at: k)
+        return true
+    }
+
     /// Merges the members of a parsed JSON object into the root: a key that exists is replaced in
     /// place, a new key is appended. `text` is compact object text and `spans` its members.
     public mutating func merge(objectText text: UnsafeBufferPointer<UInt8>, spans: [MemberSpan]) {

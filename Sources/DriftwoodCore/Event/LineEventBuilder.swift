@@ -37,19 +37,25 @@ public struct LineEventBuilder: Sendable {
     /// The fields of one line's event. `timestamp` is the JSON string of the read time (quotes
     /// included), shared by a batch. Invalid UTF-8 in the line becomes U+FFFD.
     /// `log` is the JSON object text of the file input's `log` member, when there is one.
+    /// `storage`, when given, is recycled from written events (see `FieldsPool`).
     @inline(__always)
-    public func make(line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], log: [UInt8]? = nil) -> Fields {
+    public func make(
+        line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], log: [UInt8]? = nil, storage: Fields.Storage? = nil
+    ) -> Fields {
         if !UTF8Repair.isValid(line) {
             let fixed = UTF8Repair.repaired(line)
-            return fixed.withUnsafeBufferPointer { make(validLine: $0, timestamp: timestamp, log: log) }
+            return fixed.withUnsafeBufferPointer { make(validLine: $0, timestamp: timestamp, log: log, storage: storage) }
         }
-        return make(validLine: line, timestamp: timestamp, log: log)
+        return make(validLine: line, timestamp: timestamp, log: log, storage: storage)
     }
 
     @inline(__always)
-    func make(validLine line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], log: [UInt8]?) -> Fields {
+    func make(
+        validLine line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], log: [UInt8]?, storage: Fields.Storage?
+    ) -> Fields {
         // Room for a parsed copy of a JSON line and a few added fields, so filters rarely reallocate.
-        var fields = Fields(capacity: line.count + commonSize + timestamp.count + (log?.count ?? 0) + 160)
+        let capacity = line.count + commonSize + timestamp.count + (log?.count ?? 0) + 160
+        var fields = storage.map { Fields(storage: $0, capacity: capacity) } ?? Fields(capacity: capacity)
         // Laid out directly: `@timestamp` key and value, `message` key and the raw line, then the
         // prebuilt members. Keys need no escaping.
         let tsKey: StaticString = "@timestamp"

@@ -19,16 +19,14 @@ public final class FilterChain: @unchecked Sendable {
             let when = stages[k].when
             m.eventsIn(batch.count)
             scratch.removeAll(keepingCapacity: true)
-            batch.withUnsafeMutableBufferPointer { events in
-                for i in events.indices {
-                    // Move the event out (no reference counting), leaving an empty one behind.
-                    var event = Event.empty
-                    swap(&event, &events[i])
-                    if let when, !when.matches(event.fields) {
-                        scratch.append(event)
-                    } else {
-                        filter.apply(event, into: &scratch)
-                    }
+            // Reverse, then pop from the end: events come out in order and are moved, never
+            // copied, so no reference counting per event.
+            batch.reverse()
+            while let event = batch.popLast() {
+                if let when, !when.matches(event.fields) {
+                    scratch.append(event)
+                } else {
+                    filter.apply(event, into: &scratch)
                 }
             }
             swap(&batch, &scratch)

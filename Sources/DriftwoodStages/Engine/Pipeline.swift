@@ -159,6 +159,7 @@ public final class Pipeline: @unchecked Sendable {
             chain.run(&batch.events, scratch: &scratch)
             let routed = route(batch)
             sequencer.submit(routed) { deliver($0) }
+            batch = EventBatch()
         }
     }
 
@@ -170,16 +171,28 @@ public final class Pipeline: @unchecked Sendable {
         var parts: [EventBatch]
     }
 
-    private func route(_ batch: EventBatch) -> RoutedBatch {
+    private func route(_ consumed: consuming EventBatch) -> RoutedBatch {
+        var batch = consumed
+        let sequence = batch.sequence
+        let acknowledgement = batch.acknowledgement
         var parts: [EventBatch] = []
         parts.reserveCapacity(outputs.count)
-        for stage in outputs {
-            var part = batch
-            if let when = stage.when { part.events = batch.events.filter { when.matches($0.fields) } }
+        for (k, stage) in outputs.enumerated() {
+            var part: EventBatch
+            if let when = stage.when {
+                part = EventBatch(events: batch.events.filter { when.matches($0.fields) }, acknowledgement: acknowledgement)
+            } else if k == outputs.count - 1 {
+                // The last output takes the batch itself, so its events are uniquely owned and an
+                // output that encodes ahead can recycle their buffers.
+                part = EventBatch()
+                swap(&part, &batch)
+            } else {
+                part = batch
+            }
             part.eventCount = part.events.count
             parts.append(part.isEmpty ? part : stage.output.encode(part))
         }
-        return RoutedBatch(sequence: batch.sequence, acknowledgement: batch.acknowledgement, parts: parts)
+        return RoutedBatch(sequence: sequence, acknowledgement: acknowledgement, parts: parts)
     }
 
     /// Hands the parts to the outputs, in order. The batch owes one delivery per output that gets

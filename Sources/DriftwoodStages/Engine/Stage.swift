@@ -46,11 +46,11 @@ public protocol Output: AnyObject, Sendable {
     /// filter worker thread, so encoding runs in parallel and the output's own thread only sends.
     /// Returns the batch with `encoded` set (and its events dropped when no longer needed), or
     /// the batch unchanged. Must not touch state that `write` uses.
-    func encode(_ batch: EventBatch) -> EventBatch
+    func encode(_ batch: consuming EventBatch) -> EventBatch
 }
 
 extension Output {
-    public func encode(_ batch: EventBatch) -> EventBatch { batch }
+    public func encode(_ batch: consuming EventBatch) -> EventBatch { batch }
 
     public func flush() throws {}
     public func close() throws { try flush() }

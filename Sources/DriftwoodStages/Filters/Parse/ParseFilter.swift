@@ -6,12 +6,19 @@ public final class ParseFilter: Filter {
     let config: ParseConfig
     let regex: RegexPattern?
     let timestampFormats: [TimestampFormat]
+    /// The source field's name when it is a top-level field (the fast path), precomputed.
+    let sourceName: [UInt8]?
+    let removeSource: Bool
+    let rootTarget: Bool
     /// Reused for the compact copy of lines that are not compact already.
     private var scratch: [UInt8] = []
     private var spans: [MemberSpan] = []
 
     public init(config: ParseConfig) throws {
         self.config = config
+        sourceName = config.field.components.count == 1 ? config.field.components[0] : nil
+        removeSource = config.removeSource
+        rootTarget = config.target == nil
         regex = try config.pattern.map(RegexPattern.init) ?? nil
         timestampFormats = try (config.timestamp?.formats ?? []).map(TimestampFormat.init)
         scratch.reserveCapacity(4096)
@@ -40,9 +47,8 @@ public final class ParseFilter: Filter {
 
     private func parseJSON(_ fields: inout Fields) -> Bool {
         spans.removeAll(keepingCapacity: true)
-        let sourceName = config.field.components.count == 1 ? config.field.components[0] : nil
         // Fast path: the input's raw `message` text, validated where it lies and never copied.
-        if config.target == nil, let sourceName {
+        if rootTarget, let sourceName {
             let result: (JSONCompactor.Placement, Int32, Bool, Bool)?? = fields.withRawText(sourceName) { text, base in
                 guard let placement = try? JSONCompactor.validate(text, scratch: &scratch, members: &spans) else {
                     return nil
@@ -61,7 +67,7 @@ public final class ParseFilter: Filter {
                 } else {
                     scratch.withUnsafeBufferPointer { fields.merge(objectText: $0, spans: spans) }
                 }
-                if config.removeSource && !overwritesSource { fields.remove(config.field) }
+                if removeSource && !overwritesSource { fields.removeTopLevel(sourceName) }
                 return true
             }
         }

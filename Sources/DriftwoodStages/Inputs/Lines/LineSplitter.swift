@@ -37,6 +37,9 @@ public struct LineSplitter {
         guard let base = chunk.baseAddress else { return }
         var start = 0
         let end = chunk.count
+        // A line may hold one byte more than the limit while it is read: a CR that turns out to
+        // belong to the CRLF ending (a line of exactly `maxLineBytes` then CRLF is not cut).
+        let limit = maxLineBytes + 1
         while start < end {
             let remaining = end - start
             let nl = memchr(base + start, 0x0A, remaining).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base }
@@ -53,7 +56,7 @@ public struct LineSplitter {
             if nl == nil {
                 // An incomplete line: keep it (up to the limit) for the next chunk.
                 if carry.isEmpty { carryOffset = offset + UInt64(start) }
-                let room = maxLineBytes - carry.count
+                let room = limit - carry.count
                 if remaining > room {
                     carry.append(contentsOf: UnsafeBufferPointer(start: base + start, count: max(0, room)))
                     carryTruncated = true
@@ -65,19 +68,15 @@ public struct LineSplitter {
             }
             if carry.isEmpty {
                 var length = lineEnd - start
-                var truncated = false
-                if length > maxLineBytes {
-                    length = maxLineBytes
-                    truncated = true
-                } else if length > 0 && base[lineEnd - 1] == 0x0D {
-                    length -= 1
-                }
+                if length > 0 && base[lineEnd - 1] == 0x0D { length -= 1 }
+                let truncated = length > maxLineBytes
+                if truncated { length = maxLineBytes }
                 body(
                     Line(
                         bytes: UnsafeBufferPointer(start: base + start, count: length), truncated: truncated,
                         offset: offset + UInt64(start), endOffset: offset + UInt64(lineEnd + 1)))
             } else {
-                let room = maxLineBytes - carry.count
+                let room = limit - carry.count
                 let piece = lineEnd - start
                 if piece > room {
                     carry.append(contentsOf: UnsafeBufferPointer(start: base + start, count: max(0, room)))
@@ -105,6 +104,10 @@ public struct LineSplitter {
 
     private mutating func emitCarry(endOffset: UInt64, _ body: (Line) -> Void) {
         if !carryTruncated, carry.last == 0x0D { carry.removeLast() }
+        if carry.count > maxLineBytes {
+            carry.removeLast(carry.count - maxLineBytes)
+            carryTruncated = true
+        }
         carry.withUnsafeBufferPointer {
             body(Line(bytes: $0, truncated: carryTruncated, offset: carryOffset, endOffset: endOffset))
         }

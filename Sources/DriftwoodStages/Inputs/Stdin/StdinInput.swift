@@ -31,10 +31,12 @@ public final class StdinInput: Input {
         batch.events.reserveCapacity(config.batchSize)
         var lineNumber: UInt64 = 0
         var timestamp: [UInt8] = []
+        var recycled: [Fields.Storage] = []
 
         func add(_ line: LineSplitter.Line) {
             lineNumber += 1
-            var fields = builder.make(line: line.bytes, timestamp: timestamp)
+            if recycled.isEmpty { FieldsPool.shared.take(config.batchSize, into: &recycled) }
+            var fields = builder.make(line: line.bytes, timestamp: timestamp, storage: recycled.popLast())
             if line.truncated { fields.addTag("_line_truncated") }
             let origin = Origin(source: source, position: lineNumber, contentHash: Hash64.hash(line.bytes))
             batch.events.append(Event(fields: fields, origin: origin))

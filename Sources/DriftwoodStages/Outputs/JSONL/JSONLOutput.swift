@@ -31,12 +31,13 @@ public final class JSONLOutput: Output, @unchecked Sendable {
         var byteCount: Int { files.reduce(64) { $0 + $1.bytes.count } }
     }
 
-    public func encode(_ batch: EventBatch) -> EventBatch {
-        var encoded = batch
-        encoded.encoded = Self.lines(batch.events, path: config.path)
-        encoded.eventCount = batch.events.count
-        encoded.events = []
-        return encoded
+    public func encode(_ batch: consuming EventBatch) -> EventBatch {
+        let lines = Self.lines(batch.events, path: config.path)
+        batch.eventCount = batch.events.count
+        batch.encoded = lines
+        // The events are written: hand their buffers back to the inputs.
+        Recycler.recycle(&batch.events)
+        return batch
     }
 
     /// The events as JSON lines, grouped by the file each one goes to (order kept within a file).

@@ -18,14 +18,13 @@ public final class StdoutOutput: Output, @unchecked Sendable {
         var byteCount: Int { bytes.count + 64 }
     }
 
-    public func encode(_ batch: EventBatch) -> EventBatch {
+    public func encode(_ batch: consuming EventBatch) -> EventBatch {
         var lines: [UInt8] = []
         Self.encode(batch.events, pretty: config.pretty, into: &lines)
-        var encoded = batch
-        encoded.encoded = Lines(bytes: lines)
-        encoded.eventCount = batch.events.count
-        encoded.events = []
-        return encoded
+        batch.eventCount = batch.events.count
+        batch.encoded = Lines(bytes: lines)
+        Recycler.recycle(&batch.events)
+        return batch
     }
 
     public func write(_ batch: EventBatch) throws {

@@ -1,0 +1,15 @@
+import DriftwoodCore
+
+/// Returning written events' buffers to `FieldsPool`, for outputs that encode ahead.
+enum Recycler {
+    /// Empties `events` and gives their storage to the pool. Buffers still shared with another
+    /// output's copy of the batch are copied on write by the pool's next user, so sharing is safe.
+    static func recycle(_ events: inout [Event]) {
+        var storages: [Fields.Storage] = []
+        storages.reserveCapacity(events.count)
+        while let event = events.popLast() {
+            storages.append(event.fields.recycle())
+        }
+        FieldsPool.shared.give(&storages)
+    }
+}
