@@ -262,4 +262,15 @@ import Glibc
         let read = FileHandle(fileDescriptor: fds[0], closeOnDealloc: false).readDataToEndOfFile()
         #expect(String(decoding: read, as: UTF8.self) == "{\"a\":1}\n{\"b\":\"é\"}\n")
     }
+
+    @Test func fieldValuesCannotEscapeTheOutputDirectory() throws {
+        let dir = try Self.temporaryDirectory()
+        let output = try Self.jsonl("path: \"\(dir)/out/%{model}.jsonl\"")
+        try Self.deliver(
+            try Self.batch([#"{"model":"../../etc/x"}"#, #"{"model":".."}"#, #"{"model":"a/b"}"#]), to: output)
+        try output.close()
+        let files = try FileManager.default.contentsOfDirectory(atPath: "\(dir)/out").sorted()
+        #expect(files == [".._.._etc_x.jsonl", "_.jsonl", "a_b.jsonl"])
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/etc"))
+    }
 }

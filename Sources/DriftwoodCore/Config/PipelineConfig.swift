@@ -51,7 +51,8 @@ public struct PipelineConfig: Sendable {
 
         let top = ConfigObject(node: root, path: "", stageType: nil, problems: problems)
         let baseName = file.split(separator: "/").last.map { String($0) } ?? file
-        let defaultName = baseName.split(separator: ".").first.map(String.init) ?? baseName
+        // `model-logs.yml` → `model-logs`; `my.pipeline.yaml` → `my.pipeline`.
+        let defaultName = baseName.lastIndex(of: ".").map { String(baseName[..<$0]) }.flatMap { $0.isEmpty ? nil : $0 } ?? baseName
         let name = top.string("name", default: defaultName)
         let dataDir = top.string("data_dir", default: ".driftwood/\(name)")
         var metricsAddress: String?

@@ -197,6 +197,19 @@ public struct Fields: Sendable {
         return old
     }
 
+    /// Sets the top-level member named exactly `name` (no path splitting) to JSON text.
+    public mutating func setRaw(name: [UInt8], json: [UInt8]) {
+        let start = Int32(arena.count)
+        arena.append(contentsOf: json)
+        if let k = memberIndex(name) {
+            members[k].span.valueStart = start
+            members[k].span.valueEnd = Int32(arena.count)
+            members[k].isText = false
+        } else {
+            appendMember(name: name, valueStart: start, valueEnd: Int32(arena.count), isText: false)
+        }
+    }
+
     /// Removes the top-level member `name`; returns whether there was one.
     @discardableResult
     public mutating func removeTopLevel(_ name: [UInt8]) -> Bool {

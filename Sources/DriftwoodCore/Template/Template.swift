@@ -45,8 +45,21 @@ public struct Template: Sendable, CustomStringConvertible {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The template rendered as a file path: a field value cannot add directories or climb out
+    /// (`/`, `\` and NUL in values become `_`, and a value of `.` or `..` becomes `_`).
+    public func renderPath(_ fields: Fields) -> String {
+        if isConstant { return source }
+        var out: [UInt8] = []
+        render(fields, into: &out, pathSafe: true)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// Appends the template rendered for `fields` to `out`.
     public func render(_ fields: Fields, into out: inout [UInt8]) {
+        render(fields, into: &out, pathSafe: false)
+    }
+
+    func render(_ fields: Fields, into out: inout [UInt8], pathSafe: Bool) {
         // Parsed at most once per render, however many %{+…} parts there are.
         var timestamp: Timestamp?
         for part in parts {
@@ -58,6 +71,8 @@ public struct Template: Sendable, CustomStringConvertible {
                     out.append(contentsOf: Template.unknownBytes)
                     continue
                 }
+                let valueStart = out.count
+                defer { if pathSafe { Template.sanitizePathPart(&out, from: valueStart) } }
                 let wasString: Bool? = value.withStringBytes { bytes in
                     if bytes.isEmpty {
                         out.append(contentsOf: Template.unknownBytes)
@@ -71,6 +86,17 @@ public struct Template: Sendable, CustomStringConvertible {
                 if timestamp == nil { timestamp = Template.eventTime(fields) }
                 pattern.format(timestamp!, into: &out)
             }
+        }
+    }
+
+    /// Makes `out[from...]` safe as one path segment's part.
+    static func sanitizePathPart(_ out: inout [UInt8], from start: Int) {
+        for k in start..<out.count where out[k] == UInt8(ascii: "/") || out[k] == UInt8(ascii: "\\") || out[k] == 0 {
+            out[k] = UInt8(ascii: "_")
+        }
+        let part = out[start...]
+        if part.elementsEqual([UInt8(ascii: ".")]) || part.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+            out.replaceSubrange(start..., with: [UInt8(ascii: "_")])
         }
     }
 

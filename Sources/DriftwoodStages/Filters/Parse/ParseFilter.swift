@@ -144,11 +144,12 @@ public final class ParseFilter: Filter {
             if !fields.set(target, json: object) { fields.addTag("_field_conflict") }
         } else {
             for (key, json) in pairs {
-                // A parsed key is one field name, dots and all; FieldPath would split it.
-                if let path = FieldPath(key), path.components.count == 1 {
-                    fields.set(path, json: json)
-                } else if let path = FieldPath(key), !fields.set(path, json: json) {
-                    fields.addTag("_field_conflict")
+                // A dotted key (`a.b=1`) nests, like every field path in driftwood. A key that is
+                // no path (`a..b`) is kept under its own name rather than dropped.
+                if let path = FieldPath(key) {
+                    if !fields.set(path, json: json) { fields.addTag("_field_conflict") }
+                } else {
+                    fields.setRaw(name: Array(key.utf8), json: json)
                 }
             }
         }

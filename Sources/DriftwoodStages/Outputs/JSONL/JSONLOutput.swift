@@ -56,7 +56,7 @@ public final class JSONLOutput: Output, @unchecked Sendable {
         var files: [(path: String, bytes: [UInt8])] = []
         var index: [String: Int] = [:]
         for event in events {
-            let name = path.render(event.fields)
+            let name = path.renderPath(event.fields)
             let k: Int
             if let existing = index[name] {
                 k = existing
