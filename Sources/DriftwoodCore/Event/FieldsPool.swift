@@ -26,21 +26,15 @@ public final class FieldsPool: @unchecked Sendable {
     /// Moves up to `count` storages into `into`.
     public func take(_ count: Int, into: inout [Fields.Storage]) {
         pthread_mutex_lock(&mutex)
-        let n = min(count, stash.count)
-        into.append(contentsOf: stash[(stash.count - n)...])
-        stash.removeLast(n)
+        // Moved one by one (popLast), never copied: the buffers must stay uniquely owned.
+        for _ in 0..<min(count, stash.count) { into.append(stash.removeLast()) }
         pthread_mutex_unlock(&mutex)
     }
 
     /// Takes the storages in `from` (leaving it empty), keeping as many as the limit allows.
     public func give(_ from: inout [Fields.Storage]) {
         pthread_mutex_lock(&mutex)
-        let room = max(0, limit - stash.count)
-        if room >= from.count {
-            stash.append(contentsOf: from)
-        } else if room > 0 {
-            stash.append(contentsOf: from[..<room])
-        }
+        while stash.count < limit, let storage = from.popLast() { stash.append(storage) }
         pthread_mutex_unlock(&mutex)
         from.removeAll(keepingCapacity: true)
     }
@@ -61,17 +55,29 @@ extension Fields {
     }
 
     /// Fields on recycled storage (empty; its buffers keep their capacity).
-    public init(storage: Storage, capacity: Int) {
-        arena = storage.arena
-        members = storage.members
+    public init(storage: consuming Storage, capacity: Int) {
+        // Swapped out, not copied: the buffers must stay uniquely owned or the first append
+        // would copy them.
+        arena = []
+        members = []
+        swap(&arena, &storage.arena)
+        swap(&members, &storage.members)
         if arena.capacity < capacity { arena.reserveCapacity(capacity) }
         if members.capacity < 16 { members.reserveCapacity(16) }
     }
 
-    /// Empties these fields and returns their buffers for reuse.
-    public consuming func recycle() -> Storage {
-        arena.removeAll(keepingCapacity: true)
-        members.removeAll(keepingCapacity: true)
-        return Storage(arena: arena, members: members)
+    /// Moves the buffers out (leaving these fields empty) and returns them, emptied, for reuse.
+    /// Buffers still shared with a copy of the event are not reused: emptying them would copy.
+    public mutating func recycle() -> Storage? {
+        var a: [UInt8] = []
+        var m: [Member] = []
+        swap(&a, &arena)
+        swap(&m, &members)
+        let capacity = a.capacity
+        a.removeAll(keepingCapacity: true)
+        m.removeAll(keepingCapacity: true)
+        // `removeAll` on a shared buffer allocates a fresh, smaller one: not worth pooling.
+        guard a.capacity == capacity, capacity > 0 else { return nil }
+        return Storage(arena: a, members: m)
     }
 }

@@ -40,22 +40,27 @@ public struct LineEventBuilder: Sendable {
     /// `storage`, when given, is recycled from written events (see `FieldsPool`).
     @inline(__always)
     public func make(
-        line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], log: [UInt8]? = nil, storage: Fields.Storage? = nil
+        line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], log: [UInt8]? = nil, storage: consuming Fields.Storage? = nil
     ) -> Fields {
-        if !UTF8Repair.isValid(line) {
-            let fixed = UTF8Repair.repaired(line)
-            return fixed.withUnsafeBufferPointer { make(validLine: $0, timestamp: timestamp, log: log, storage: storage) }
+        if UTF8Repair.isValid(line) {
+            return make(validLine: line, timestamp: timestamp, log: log, storage: storage)
         }
-        return make(validLine: line, timestamp: timestamp, log: log, storage: storage)
+        // Rare: a repaired copy of the line, on fresh storage.
+        let fixed = UTF8Repair.repaired(line)
+        return fixed.withUnsafeBufferPointer { make(validLine: $0, timestamp: timestamp, log: log, storage: nil) }
     }
 
     @inline(__always)
     func make(
-        validLine line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], log: [UInt8]?, storage: Fields.Storage?
+        validLine line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], log: [UInt8]?, storage: consuming Fields.Storage?
     ) -> Fields {
         // Room for a parsed copy of a JSON line and a few added fields, so filters rarely reallocate.
         let capacity = line.count + commonSize + timestamp.count + (log?.count ?? 0) + 160
-        var fields = storage.map { Fields(storage: $0, capacity: capacity) } ?? Fields(capacity: capacity)
+        var fields: Fields
+        switch consume storage {
+        case .some(let recycled): fields = Fields(storage: recycled, capacity: capacity)
+        case .none: fields = Fields(capacity: capacity)
+        }
         // Laid out directly: `@timestamp` key and value, `message` key and the raw line, then the
         // prebuilt members. Keys need no escaping.
         let tsKey: StaticString = "@timestamp"

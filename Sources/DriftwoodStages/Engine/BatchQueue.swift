@@ -74,6 +74,22 @@ public final class BatchQueue: @unchecked Sendable {
 
     /// Takes the oldest batch, waiting at most `timeout` seconds (forever when nil).
     public func pop(timeout: Double? = nil) -> Pop {
+        var batch = EventBatch()
+        switch pop(into: &batch, timeout: timeout) {
+        case .batch: return .batch(batch)
+        case .timedOut: return .timedOut
+        case .closed: return .closed
+        }
+    }
+
+    /// What `pop(into:timeout:)` found.
+    public enum PopStatus {
+        case batch, timedOut, closed
+    }
+
+    /// Moves the oldest batch into `batch` (uniquely owned, so filters can change its events in
+    /// place without copying), waiting at most `timeout` seconds (forever when nil).
+    public func pop(into batch: inout EventBatch, timeout: Double? = nil) -> PopStatus {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         if head == items.count && !closed, let timeout {
@@ -89,8 +105,9 @@ public final class BatchQueue: @unchecked Sendable {
             while head == items.count && !closed { pthread_cond_wait(&notEmpty, &mutex) }
         }
         guard head < items.count else { return closed ? .closed : .timedOut }
-        let (batch, size) = items[head]
-        items[head] = (EventBatch(), 0)
+        batch = EventBatch()
+        swap(&batch, &items[head].0)
+        let size = items[head].1
         head += 1
         if head > 64 && head * 2 > items.count {
             items.removeFirst(head)
@@ -99,7 +116,7 @@ public final class BatchQueue: @unchecked Sendable {
         events -= batch.count
         bytes -= size
         pthread_cond_broadcast(&notFull)
-        return .batch(batch)
+        return .batch
     }
 
     /// No more batches will come; waiting consumers wake up and drain.

@@ -155,11 +155,11 @@ public final class Pipeline: @unchecked Sendable {
 
     private func runFilters(_ chain: FilterChain) {
         var scratch: [Event] = []
-        while case .batch(var batch) = filterQueue.pop() {
+        var batch = EventBatch()
+        while filterQueue.pop(into: &batch) == .batch {
             chain.run(&batch.events, scratch: &scratch)
-            let routed = route(batch)
+            let routed = route(&batch)
             sequencer.submit(routed) { deliver($0) }
-            batch = EventBatch()
         }
     }
 
@@ -171,8 +171,8 @@ public final class Pipeline: @unchecked Sendable {
         var parts: [EventBatch]
     }
 
-    private func route(_ consumed: consuming EventBatch) -> RoutedBatch {
-        var batch = consumed
+    /// Takes the batch (leaving `batch` empty).
+    private func route(_ batch: inout EventBatch) -> RoutedBatch {
         let sequence = batch.sequence
         let acknowledgement = batch.acknowledgement
         var parts: [EventBatch] = []
@@ -190,8 +190,13 @@ public final class Pipeline: @unchecked Sendable {
                 part = batch
             }
             part.eventCount = part.events.count
-            parts.append(part.isEmpty ? part : stage.output.encode(part))
+            if part.isEmpty {
+                parts.append(part)
+            } else {
+                parts.append(stage.output.encode(consume part))
+            }
         }
+        batch = EventBatch()
         return RoutedBatch(sequence: sequence, acknowledgement: acknowledgement, parts: parts)
     }
 

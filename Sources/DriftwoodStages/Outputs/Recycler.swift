@@ -7,8 +7,8 @@ enum Recycler {
     static func recycle(_ events: inout [Event]) {
         var storages: [Fields.Storage] = []
         storages.reserveCapacity(events.count)
-        while let event = events.popLast() {
-            storages.append(event.fields.recycle())
+        while var event = events.popLast() {
+            if let storage = event.fields.recycle() { storages.append(storage) }
         }
         FieldsPool.shared.give(&storages)
     }
