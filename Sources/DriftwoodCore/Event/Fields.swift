@@ -229,7 +229,8 @@ public struct Fields: Sendable {
     /// Like `merge(objectText:spans:)` for object text that is already in this event at `base`:
     /// the compact text of a raw text member (see `textRange(of:)`), so nothing is copied.
     public mutating func merge(spans: [MemberSpan], at base: Int32) {
-        let existing = members.count
+        // Members present before the merge (a new `@timestamp` goes in front of them, so this grows).
+        var existing = members.count
         for s in spans {
             let span = MemberSpan(
                 keyStart: s.keyStart + base, keyEnd: s.keyEnd + base,
@@ -240,6 +241,7 @@ public struct Fields: Sendable {
                 members[k].isText = false
             } else if span.keyEnd - span.keyStart == 10, isTimestampKey(span) {
                 members.insert(Member(span: span, isText: false), at: 0)
+                existing += 1
             } else {
                 members.append(Member(span: span, isText: false))
             }
@@ -281,9 +283,11 @@ public struct Fields: Sendable {
             set(.tags, json: [UInt8(ascii: "[")] + tagJSON + [UInt8(ascii: "]")])
             return
         }
+        // Compared decoded, as `hasTag` does, so a tag written with escapes is not added twice.
+        let tagBytes = Array(tag.utf8)
         switch current.kind {
         case .array:
-            if current.elements.contains(where: { $0.json == tagJSON }) { return }
+            if current.elements.contains(where: { $0.stringEquals(tagBytes) }) { return }
             var text = current.json
             text.removeLast()
             if text.count > 1 { text.append(UInt8(ascii: ",")) }
@@ -292,6 +296,9 @@ public struct Fields: Sendable {
             set(.tags, json: text)
         case .null:
             set(.tags, json: [UInt8(ascii: "[")] + tagJSON + [UInt8(ascii: "]")])
+        case .string where current.stringEquals(tagBytes):
+            // A scalar `tags` that is already this tag becomes a one-element array, as in Logstash.
+            set(.tags, json: [UInt8(ascii: "[")] + current.json + [UInt8(ascii: "]")])
         default:
             // A scalar `tags` (from a parsed line) becomes an array holding it, as in Logstash.
             set(.tags, json: [UInt8(ascii: "[")] + current.json + [UInt8(ascii: ",")] + tagJSON + [UInt8(ascii: "]")])
