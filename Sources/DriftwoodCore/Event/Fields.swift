@@ -58,9 +58,23 @@ public struct Fields: Sendable {
     func memberIndex(_ name: [UInt8]) -> Int? {
         arena.withUnsafeBufferPointer { buf -> Int? in
             let p = buf.baseAddress!
+            let count = name.count
+            // Keys as written almost never hold escapes: compare bytes first, and decode escaped
+            // keys only when that finds nothing.
+            let found: Int? = name.withUnsafeBufferPointer { n in
+                for k in members.indices {
+                    let s = members[k].span
+                    if Int(s.keyEnd - s.keyStart) == count, count == 0 || memcmp(p + Int(s.keyStart), n.baseAddress!, count) == 0 {
+                        return k
+                    }
+                }
+                return nil
+            }
+            if let found { return found }
             for k in members.indices {
                 let s = members[k].span
-                if JSONText.keyEquals(p, Int(s.keyStart)..<Int(s.keyEnd), name) { return k }
+                let key = Int(s.keyStart)..<Int(s.keyEnd)
+                if key.count > count, JSONText.hasBackslash(p, key), JSONText.keyEquals(p, key, name) { return k }
             }
             return nil
         }

@@ -258,7 +258,12 @@ extension JSONCompactor {
                 // Fast path: eight bytes at a time while none is a quote, backslash, control or non-ASCII byte.
                 while i + 8 <= end {
                     let w = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self)
-                    if JSONCompactor.hasSpecialByte(w) { break }
+                    let special = JSONCompactor.specialBytes(w)
+                    if special != 0 {
+                        // Jump straight to the first special byte (little-endian: lowest bits first).
+                        i += special.trailingZeroBitCount >> 3
+                        break
+                    }
                     i += 8
                 }
                 guard i < end else { throw fail("unterminated string") }
@@ -338,6 +343,21 @@ extension JSONCompactor {
             guard v == word else { throw fail("expected a value") }
             i += length
         }
+    }
+
+    /// A mask with the high bit set in (at least) the first byte of `w` that is `"`, `\`, below
+    /// 0x20 or at least 0x80; zero when there is none. Bytes after the first special one may be
+    /// flagged falsely (borrows), so only the lowest set bit is exact.
+    @inline(__always)
+    static func specialBytes(_ w: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let high: UInt64 = 0x8080_8080_8080_8080
+        let quote = w ^ (ones &* 0x22)
+        let backslash = w ^ (ones &* 0x5C)
+        let hasQuote = (quote &- ones) & ~quote & high
+        let hasBackslash = (backslash &- ones) & ~backslash & high
+        let hasControl = (w &- ones &* 0x20) & ~w & high
+        return hasQuote | hasBackslash | hasControl | (w & high)
     }
 
     /// True when any byte of `w` is `"`, `\`, below 0x20 or at least 0x80.

@@ -36,17 +36,19 @@ public enum PipelineBuilder {
     public static func pipeline(
         _ config: PipelineConfig, logger: Logger, hostName: String, limits: Pipeline.Limits = Pipeline.Limits()
     ) throws -> Pipeline {
-        let inputs = try config.inputs.map { spec -> (id: String, input: any Input) in
-            let env = environment(for: spec, config: config, logger: logger, hostName: hostName)
-            do { return (spec.id, try StageCatalog.makeInput(spec, env)) } catch {
-                throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
-            }
-        }
         let outputs = try config.outputs.map { spec -> Pipeline.OutputStage in
             let env = environment(for: spec, config: config, logger: logger, hostName: hostName)
             do {
                 return Pipeline.OutputStage(id: spec.id, output: try StageCatalog.makeOutput(spec, env), when: spec.when)
             } catch {
+                throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
+            }
+        }
+        let fingerprints = outputs.contains { $0.output.usesFingerprints }
+        let inputs = try config.inputs.map { spec -> (id: String, input: any Input) in
+            var env = environment(for: spec, config: config, logger: logger, hostName: hostName)
+            env.fingerprints = fingerprints
+            do { return (spec.id, try StageCatalog.makeInput(spec, env)) } catch {
                 throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
             }
         }

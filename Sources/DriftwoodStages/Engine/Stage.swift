@@ -47,10 +47,15 @@ public protocol Output: AnyObject, Sendable {
     /// Returns the batch with `encoded` set (and its events dropped when no longer needed), or
     /// the batch unchanged. Must not touch state that `write` uses.
     func encode(_ batch: consuming EventBatch) -> EventBatch
+
+    /// True when the output derives ids from events' origins (`Origin.fingerprint`), so inputs
+    /// must fill in what that needs (stdin hashes each line's content).
+    var usesFingerprints: Bool { get }
 }
 
 extension Output {
     public func encode(_ batch: consuming EventBatch) -> EventBatch { batch }
+    public var usesFingerprints: Bool { false }
 
     public func flush() throws {}
     public func close() throws { try flush() }
@@ -63,12 +68,17 @@ public struct StageEnvironment: Sendable {
     public let dataDir: String
     public let logger: Logger
     public let hostName: String
+    /// Inputs: some output derives ids from origins, so fill in everything a fingerprint needs.
+    public var fingerprints: Bool
 
-    public init(id: String, pipelineName: String, dataDir: String, logger: Logger, hostName: String) {
+    public init(
+        id: String, pipelineName: String, dataDir: String, logger: Logger, hostName: String, fingerprints: Bool = true
+    ) {
         self.id = id
         self.pipelineName = pipelineName
         self.dataDir = dataDir
         self.logger = logger
         self.hostName = hostName
+        self.fingerprints = fingerprints
     }
 }

@@ -13,6 +13,8 @@ public final class StdinInput: Input {
     let fd: Int32
     let builder: LineEventBuilder
     let source: UInt64
+    /// Hash each line's content for fingerprint ids (only when an output uses them).
+    let hashContent: Bool
     private let stopping = Atomic<Bool>(false)
 
     public init(config: StdinConfig, environment: StageEnvironment, fd: Int32 = 0) {
@@ -20,6 +22,7 @@ public final class StdinInput: Input {
         self.fd = fd
         self.builder = LineEventBuilder(inputType: "stdin", hostName: environment.hostName)
         self.source = Hash64.hash("stdin:" + environment.id)
+        self.hashContent = environment.fingerprints
     }
 
     public func stop() { stopping.store(true, ordering: .relaxed) }
@@ -38,7 +41,8 @@ public final class StdinInput: Input {
             if recycled.isEmpty { FieldsPool.shared.take(config.batchSize, into: &recycled) }
             var fields = builder.make(line: line.bytes, timestamp: timestamp, storage: recycled.popLast())
             if line.truncated { fields.addTag("_line_truncated") }
-            let origin = Origin(source: source, position: lineNumber, contentHash: Hash64.hash(line.bytes))
+            let origin = Origin(
+                source: source, position: lineNumber, contentHash: hashContent ? Hash64.hash(line.bytes) : 0)
             batch.events.append(Event(fields: fields, origin: origin))
         }
         func send() {
