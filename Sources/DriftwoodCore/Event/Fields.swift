@@ -243,6 +243,7 @@ public struct Fields: Sendable {
     /// Like `merge(objectText:spans:)` for object text that is already in this event at `base`:
     /// the compact text of a raw text member (see `textRange(of:)`), so nothing is copied.
     public mutating func merge(spans: [MemberSpan], at base: Int32) {
+        members.reserveCapacity(members.count + spans.count)
         // Members present before the merge (a new `@timestamp` goes in front of them, so this grows).
         var existing = members.count
         for s in spans {

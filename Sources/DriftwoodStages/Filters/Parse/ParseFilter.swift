@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DriftwoodCore
 
 /// Parses a field into structured fields. A value that does not parse keeps its field, gets the
@@ -99,11 +102,20 @@ public final class ParseFilter: Filter {
     private static func contains(
         _ name: [UInt8], _ spans: [MemberSpan], in text: UnsafeBufferPointer<UInt8>?, _ scratch: [UInt8]
     ) -> Bool {
-        func check(_ p: UnsafePointer<UInt8>) -> Bool {
-            spans.contains { JSONText.keyEquals(p, Int($0.keyStart)..<Int($0.keyEnd), name) }
+        func check(_ p: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+            // Without a backslash anywhere in the text no key is escaped: compare bytes only.
+            if memchr(p, Int32(UInt8(ascii: "\\")), count) == nil {
+                return name.withUnsafeBufferPointer { n in
+                    spans.contains {
+                        Int($0.keyEnd - $0.keyStart) == n.count
+                            && (n.count == 0 || memcmp(p + Int($0.keyStart), n.baseAddress!, n.count) == 0)
+                    }
+                }
+            }
+            return spans.contains { JSONText.keyEquals(p, Int($0.keyStart)..<Int($0.keyEnd), name) }
         }
-        if let text, let base = text.baseAddress { return check(base) }
-        return scratch.withUnsafeBufferPointer { check($0.baseAddress!) }
+        if let text, let base = text.baseAddress { return check(base, text.count) }
+        return scratch.withUnsafeBufferPointer { check($0.baseAddress!, $0.count) }
     }
 
     // MARK: logfmt and regex
