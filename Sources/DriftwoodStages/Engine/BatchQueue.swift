@@ -48,6 +48,14 @@ public final class BatchQueue: @unchecked Sendable {
     /// An empty queue always takes a batch, so one batch larger than the limits cannot deadlock.
     @discardableResult
     public func push(_ batch: EventBatch, bytes size: Int) -> Bool {
+        var batch = batch
+        return push(moving: &batch, bytes: size)
+    }
+
+    /// Like `push(_:bytes:)`, but moves the batch in (leaving `batch` empty), so the consumer
+    /// owns its events outright and can change them without copying.
+    @discardableResult
+    public func push(moving batch: inout EventBatch, bytes size: Int) -> Bool {
         guard !batch.isEmpty else { return true }
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
@@ -55,12 +63,13 @@ public final class BatchQueue: @unchecked Sendable {
             pthread_cond_wait(&notFull, &mutex)
         }
         guard !closed else { return false }
-        var batch = batch
-        batch.sequence = nextSequence
+        var moved = EventBatch()
+        swap(&moved, &batch)
+        moved.sequence = nextSequence
         nextSequence += 1
-        items.append((batch, size))
-        events += batch.count
+        events += moved.count
         bytes += size
+        items.append((moved, size))
         pthread_cond_signal(&notEmpty)
         return true
     }

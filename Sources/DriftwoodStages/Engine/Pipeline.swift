@@ -89,8 +89,7 @@ public final class Pipeline: @unchecked Sendable {
                 do {
                     try input.run { batch in
                         m.eventsOut(batch.count)
-                        filterQueue.push(batch, bytes: Self.byteCount(batch))
-                        batch = EventBatch()
+                        filterQueue.push(moving: &batch, bytes: Self.byteCount(batch))
                     }
                 } catch {
                     logger.error("input stopped on an error", metadata: ["stage": "\(id)", "error": "\(error)"])
@@ -202,12 +201,14 @@ public final class Pipeline: @unchecked Sendable {
 
     /// Hands the parts to the outputs, in order. The batch owes one delivery per output that gets
     /// events; they are owed before the input's hold is settled, so the count cannot reach zero early.
-    private func deliver(_ routed: RoutedBatch) {
-        routed.acknowledgement?.add(routed.parts.filter { !$0.isEmpty }.count)
+    private func deliver(_ routed: consuming RoutedBatch) {
+        let acknowledgement = routed.acknowledgement
+        acknowledgement?.add(routed.parts.filter { !$0.isEmpty }.count)
         for k in outputs.indices where !routed.parts[k].isEmpty {
-            outputQueues[k].push(routed.parts[k], bytes: Self.byteCount(routed.parts[k]))
+            let size = Self.byteCount(routed.parts[k])
+            outputQueues[k].push(moving: &routed.parts[k], bytes: size)
         }
-        routed.acknowledgement?.settle(1)
+        acknowledgement?.settle(1)
     }
 
     /// Runs the filters over a batch in file order.

@@ -33,7 +33,7 @@ final class Sequencer: @unchecked Sendable {
             pthread_cond_wait(&changed, &mutex)
         }
         ready[batch.sequence] = batch
-        while let b = ready.removeValue(forKey: next) {
+        while let b = ready.removeValue(forKey: next) {  // moved out of the dictionary
             next += 1
             deliver(b)
         }

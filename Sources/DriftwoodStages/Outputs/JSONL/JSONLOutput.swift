@@ -32,47 +32,47 @@ public final class JSONLOutput: Output, @unchecked Sendable {
     }
 
     public func encode(_ batch: consuming EventBatch) -> EventBatch {
-        let lines = Self.lines(batch.events, path: config.path)
         batch.eventCount = batch.events.count
-        batch.encoded = lines
-        // The events are written: hand their buffers back to the inputs.
-        Recycler.recycle(&batch.events)
+        batch.encoded = Self.lines(consuming: &batch.events, path: config.path)
         return batch
     }
 
-    /// The events as JSON lines, grouped by the file each one goes to (order kept within a file).
-    static func lines(_ events: [Event], path: Template) -> Lines {
+    /// The events as JSON lines, grouped by the file each one goes to (order kept within a
+    /// file). Takes the events: each is moved out, written, and its buffers go back to the pool.
+    static func lines(consuming events: inout [Event], path: Template) -> Lines {
+        var recycled: [Fields.Storage] = []
+        recycled.reserveCapacity(events.count)
+        var files: [(path: String, bytes: [UInt8])] = []
+        var index: [String: Int] = [:]
         if path.isConstant {
             var bytes: [UInt8] = []
             bytes.reserveCapacity(events.count * 320)
-            events.withUnsafeBufferPointer { events in
-                for i in events.indices {
-                    events[i].fields.write(to: &bytes)
-                    bytes.append(0x0A)
-                }
-            }
-            return Lines(files: [(path.source, bytes)])
+            files.append((path.source, bytes))
         }
-        var files: [(path: String, bytes: [UInt8])] = []
-        var index: [String: Int] = [:]
-        for event in events {
-            let name = path.renderPath(event.fields)
-            let k: Int
-            if let existing = index[name] {
-                k = existing
-            } else {
-                k = files.count
-                index[name] = k
-                files.append((name, []))
+        events.reverse()
+        while var event = events.popLast() {
+            var k = 0
+            if !path.isConstant {
+                let name = path.renderPath(event.fields)
+                if let existing = index[name] {
+                    k = existing
+                } else {
+                    k = files.count
+                    index[name] = k
+                    files.append((name, []))
+                }
             }
             event.fields.write(to: &files[k].bytes)
             files[k].bytes.append(0x0A)
+            if let storage = event.fields.recycle() { recycled.append(storage) }
         }
+        FieldsPool.shared.give(&recycled)
         return Lines(files: files)
     }
 
     public func write(_ batch: EventBatch) throws {
-        let lines = batch.encoded as? Lines ?? Self.lines(batch.events, path: config.path)
+        var events = batch.events
+        let lines = batch.encoded as? Lines ?? Self.lines(consuming: &events, path: config.path)
         for (path, bytes) in lines.files { try append(bytes, to: path) }
         batch.acknowledgement?.settle(1)
     }
