@@ -182,7 +182,7 @@ public struct Fields: Sendable {
         let member = Member(
             span: MemberSpan(keyStart: keyStart, keyEnd: Int32(arena.count), valueStart: valueStart, valueEnd: valueEnd),
             isText: isText)
-        if name == FieldPath.timestamp.components[0] {
+        if name.count == 10, name == FieldPath.timestamp.components[0] {
             members.insert(member, at: 0)
         } else {
             members.append(member)
