@@ -11,6 +11,7 @@ public enum StageCatalog {
         .filter("drop", DropConfig.init) { c, _ in DropFilter(config: c) },
         .output("jsonl", JSONLConfig.init) { c, _ in JSONLOutput(config: c) },
         .output("stdout", StdoutConfig.init) { c, _ in StdoutOutput(config: c) },
+        .output("elasticsearch", ElasticsearchConfig.init) { c, env in ElasticsearchOutput(config: c, environment: env) },
     ]
 
     /// How each stage type reads its config, by `type:`.

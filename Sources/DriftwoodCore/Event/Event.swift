@@ -39,9 +39,15 @@ public struct Origin: Sendable, Hashable {
 
     /// A stable 128-bit fingerprint as 32 hex digits: the document id for `document_id: fingerprint`.
     public var fingerprint: String {
+        let (a, b) = fingerprintWords
+        return Hash64.hex(a) + Hash64.hex(b)
+    }
+
+    /// The two 64-bit halves of `fingerprint`, for writers that format it without a String.
+    public var fingerprintWords: (UInt64, UInt64) {
         let a = Hash64.mix(source, position ^ Hash64.mix(contentHash, derived))
         let b = Hash64.mix(a ^ 0x9E37_79B9_7F4A_7C15, contentHash &+ derived &+ 1)
-        return Hash64.hex(a) + Hash64.hex(b)
+        return (a, b)
     }
 }
 

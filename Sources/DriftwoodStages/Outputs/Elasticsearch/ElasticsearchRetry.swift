@@ -1,0 +1,271 @@
+import DriftwoodCore
+
+/// What to do with a bulk request once it has an answer (Vector's `sinks/elasticsearch/retry.rs`).
+public enum RetryAction: Sendable, Equatable {
+    /// Every item was accepted: 2xx, or 409 for a `create` whose id we chose (already there).
+    case successful
+    /// Send the whole request again after a backoff.
+    case retry(BulkFailure)
+    /// Some items were not accepted; the outcome of every item, in request order.
+    case retryPartial([ItemOutcome])
+    /// Too large (413) or a body the server refused (400): send each half on its own, which
+    /// isolates a bad document down to a single item.
+    case split(BulkFailure)
+    /// Rejected for good (a single-item request that got 413 or 400): dead-letter its item.
+    case dontRetry(BulkFailure)
+}
+
+/// The outcome of one item of a `_bulk` request.
+public enum ItemOutcome: Sendable, Equatable {
+    case accepted
+    case retry(BulkFailure)
+    /// Rejected for good: the document goes to the dead-letter file with this error.
+    case rejected(BulkFailure)
+}
+
+/// Why a request or an item failed, as the dead-letter file and the log show it.
+public struct BulkFailure: Sendable, Equatable, CustomStringConvertible {
+    /// The HTTP status; nil when there was no answer (connection failed, timed out).
+    public var status: Int?
+    /// `es_rejected_execution_exception`, `mapper_parsing_exception`, `timeout`, `connection_failed`, …
+    public var type: String
+    public var reason: String
+    /// Retrying soon will not help (401, 403, a wrong URL): wait the longest backoff and log an
+    /// error on every attempt.
+    public var persistent: Bool
+    /// The host itself failed (no connection, 5xx): it sits out for a while when there are others.
+    public var hostFault: Bool
+
+    public init(status: Int?, type: String, reason: String, persistent: Bool = false, hostFault: Bool = false) {
+        self.status = status
+        self.type = type
+        self.reason = reason
+        self.persistent = persistent
+        self.hostFault = hostFault
+    }
+
+    public var description: String {
+        (status.map { "HTTP \($0) " } ?? "") + "\(type): \(reason)"
+    }
+}
+
+/// A request that got no HTTP answer.
+public struct TransportFailure: Error, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// No connection (refused, unreachable, name not resolved, TLS handshake failed).
+        case connection
+        /// The server's certificate was refused or the CA file is unusable: retrying soon will not help.
+        case tls
+        /// The connect or request time limit passed.
+        case timeout
+        /// The connection broke mid-request, or anything else.
+        case other
+    }
+    public var kind: Kind
+    public var message: String
+
+    public init(kind: Kind, message: String) {
+        self.kind = kind
+        self.message = message
+    }
+}
+
+/// The pure decision at the end of the output's chain: (answer, request) → `RetryAction`.
+public enum ElasticsearchRetry {
+    /// What came back for a request.
+    public enum Answer: Sendable {
+        case transport(TransportFailure)
+        case http(status: Int, body: [UInt8])
+    }
+
+    /// Decides what to do with a request of `itemCount` items after `answer`.
+    /// - Parameter idsAssigned: the documents carry ids we chose (fingerprint or template), so a
+    ///   409 on `create` means the document is already there.
+    public static func classify(_ answer: Answer, itemCount: Int, action: BulkAction, idsAssigned: Bool) -> RetryAction {
+        let status: Int
+        let body: [UInt8]
+        switch answer {
+        case .transport(let failure):
+            switch failure.kind {
+            case .timeout:
+                return .retry(BulkFailure(status: nil, type: "timeout", reason: failure.message, hostFault: true))
+            case .connection:
+                return .retry(BulkFailure(status: nil, type: "connection_failed", reason: failure.message, hostFault: true))
+            case .tls:
+                return .retry(
+                    BulkFailure(status: nil, type: "tls_error", reason: failure.message, persistent: true, hostFault: true))
+            case .other:
+                return .retry(BulkFailure(status: nil, type: "transport_error", reason: failure.message, hostFault: true))
+            }
+        case .http(let s, let b):
+            status = s
+            body = b
+        }
+        switch status {
+        case 200..<300:
+            return classifyItems(body, itemCount: itemCount, action: action, idsAssigned: idsAssigned)
+        case 400, 413:
+            let failure = errorOf(status: status, body: body)
+            return itemCount > 1 ? .split(failure) : .dontRetry(failure)
+        case 401, 403:
+            var failure = errorOf(status: status, body: body)
+            failure.persistent = true
+            return .retry(failure)
+        case 408, 429:
+            return .retry(errorOf(status: status, body: body))
+        case 500..<600:
+            var failure = errorOf(status: status, body: body)
+            failure.hostFault = true
+            return .retry(failure)
+        default:
+            // 3xx, 404, 405, 406, …: a wrong URL, a proxy in the way, a server that is not
+            // Elasticsearch. Not the documents' fault: keep them, wait long, say so loudly.
+            var failure = errorOf(status: status, body: body)
+            failure.persistent = true
+            return .retry(failure)
+        }
+    }
+
+    /// Why an index template PUT failed, or nil when it was accepted. A refused template (400:
+    /// a bad file; 401/403) is persistent: no bulk request goes out until it is fixed, since
+    /// documents indexed without it would get the wrong mappings for good.
+    public static func classifyTemplate(_ answer: Answer) -> BulkFailure? {
+        guard case .http(let status, let body) = answer else {
+            if case .retry(let failure) = classify(answer, itemCount: 1, action: .index, idsAssigned: false) {
+                return failure
+            }
+            return BulkFailure(status: nil, type: "transport_error", reason: "", hostFault: true)
+        }
+        if (200..<300).contains(status) { return nil }
+        var failure = errorOf(status: status, body: body)
+        switch status {
+        case 408, 429: break
+        case 500..<600: failure.hostFault = true
+        default: failure.persistent = true
+        }
+        return failure
+    }
+
+    /// The outcome of one item with `status` (and its error's type and reason).
+    public static func classifyItem(
+        status: Int, type: String?, reason: String?, action: BulkAction, idsAssigned: Bool
+    ) -> ItemOutcome {
+        let failure = BulkFailure(status: status, type: type ?? "http_\(status)", reason: reason ?? "")
+        switch status {
+        case 200..<300:
+            return .accepted
+        case 409 where action == .create && idsAssigned:
+            return .accepted  // the document with this id is already there: a resend after a crash or a retry
+        case 408, 429, 500..<600:
+            return .retry(failure)
+        case 401, 403:
+            // Security or cluster blocks (read-only index on a full disk): not the document's
+            // fault, and they clear up once someone acts.
+            var f = failure
+            f.persistent = true
+            return .retry(f)
+        default:
+            return .rejected(failure)
+        }
+    }
+
+    /// A 2xx answer: `errors: false` is a success without reading the items; otherwise every item.
+    static func classifyItems(_ body: [UInt8], itemCount: Int, action: BulkAction, idsAssigned: Bool) -> RetryAction {
+        if leadingErrorsFlag(body) == false { return .successful }
+        let badResponse = { (reason: String) in
+            RetryAction.retry(BulkFailure(status: 200, type: "bad_response", reason: reason))
+        }
+        guard let root = JSONValue(json: String(decoding: body, as: UTF8.self)), root.kind == .object else {
+            return badResponse("the bulk response is not a JSON object")
+        }
+        if root.member(Array("errors".utf8))?.bool == false { return .successful }
+        guard let items = root.member(Array("items".utf8)), items.kind == .array else {
+            return badResponse("the bulk response has no items")
+        }
+        let elements = items.elements
+        guard elements.count == itemCount else {
+            return badResponse("the bulk response has \(elements.count) items for \(itemCount) sent")
+        }
+        var outcomes: [ItemOutcome] = []
+        outcomes.reserveCapacity(itemCount)
+        var allAccepted = true
+        for element in elements {
+            // {"create":{"status":201}} or {"create":{"status":400,"error":{"type":…,"reason":…}}}
+            guard let result = element.members.first?.value,
+                let status = result.member(Array("status".utf8))?.integer
+            else {
+                return badResponse("a bulk response item has no status")
+            }
+            var type: String?
+            var reason: String?
+            if let error = result.member(Array("error".utf8)) {
+                (type, reason) = describeError(error)
+            }
+            let outcome = classifyItem(
+                status: Int(status), type: type, reason: reason, action: action, idsAssigned: idsAssigned)
+            if outcome != .accepted { allAccepted = false }
+            outcomes.append(outcome)
+        }
+        return allAccepted ? .successful : .retryPartial(outcomes)
+    }
+
+    /// The value of a top-level `"errors"` among the first members (`{"took":5,"errors":false,…`,
+    /// `{"errors":true,…`), read without parsing the whole body; nil when it is not there.
+    static func leadingErrorsFlag(_ body: [UInt8]) -> Bool? {
+        var i = 0
+        func skipSpace() { while i < body.count, body[i] == 0x20 || body[i] == 0x0A || body[i] == 0x0D || body[i] == 0x09 { i += 1 } }
+        func literal(_ text: String) -> Bool {
+            let bytes = Array(text.utf8)
+            guard i + bytes.count <= body.count, body[i..<(i + bytes.count)].elementsEqual(bytes) else { return false }
+            i += bytes.count
+            return true
+        }
+        skipSpace()
+        guard literal("{") else { return nil }
+        for _ in 0..<2 {
+            skipSpace()
+            if literal(#""errors""#) {
+                skipSpace()
+                guard literal(":") else { return nil }
+                skipSpace()
+                if literal("false") { return false }
+                if literal("true") { return true }
+                return nil
+            }
+            guard literal(#""took""#) else { return nil }
+            skipSpace()
+            guard literal(":") else { return nil }
+            skipSpace()
+            while i < body.count, (0x30...0x39).contains(body[i]) { i += 1 }
+            skipSpace()
+            guard literal(",") else { return nil }
+        }
+        return nil
+    }
+
+    /// The error of a whole-request answer: `{"error":{"type":…,"reason":…},"status":429}`,
+    /// `{"error":"…","status":406}`, or any other body.
+    static func errorOf(status: Int, body: [UInt8]) -> BulkFailure {
+        if let root = JSONValue(json: String(decoding: body, as: UTF8.self)), let error = root.member(Array("error".utf8)) {
+            let (type, reason) = describeError(error)
+            return BulkFailure(status: status, type: type ?? "http_\(status)", reason: reason ?? "")
+        }
+        return BulkFailure(status: status, type: "http_\(status)", reason: snippet(body))
+    }
+
+    /// Type and reason of an Elasticsearch error value (an object, or a plain string).
+    static func describeError(_ error: JSONValue) -> (type: String?, reason: String?) {
+        if let text = error.string { return (nil, text) }
+        var reason = error.member(Array("reason".utf8))?.string
+        if let cause = error.member(Array("caused_by".utf8)), let causeReason = cause.member(Array("reason".utf8))?.string {
+            reason = (reason.map { $0 + ": " } ?? "") + causeReason
+        }
+        return (error.member(Array("type".utf8))?.string, reason)
+    }
+
+    /// The start of a body that is not JSON (an HTML error page from a proxy), on one line.
+    static func snippet(_ body: [UInt8]) -> String {
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+        return text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
+    }
+}
