@@ -28,6 +28,8 @@ demo: deps
 	@first=$$(find $(DEMO_OUT) -type f | sort | head -n 1); \
 	 if [ -n "$$first" ]; then echo "== first 3 lines of $$first"; head -n 3 "$$first"; \
 	 else echo "== no output under $(DEMO_OUT)/"; exit 1; fi
+	@echo "== alerts in $(DEMO_OUT)/alerts.jsonl (@timestamp, alert.type, alert.state, message)"
+	@python3 -c 'import json,sys; [print(e["@timestamp"], e["alert"]["type"], e["alert"]["state"], e["message"], sep="  ") for e in map(json.loads, sys.stdin)]' < $(DEMO_OUT)/alerts.jsonl
 
 test: deps
 	swift build --build-tests

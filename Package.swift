@@ -52,7 +52,11 @@ let package = Package(
         ),
         .testTarget(name: "DriftwoodCoreTests", dependencies: ["DriftwoodCore"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "DriftwoodStagesTests", dependencies: ["DriftwoodStages", "DriftwoodCore", "CZlib"],
+            name: "DriftwoodStagesTests",
+            dependencies: [
+                "DriftwoodStages", "DriftwoodCore", "CZlib",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(name: "EndToEndTests", dependencies: ["DriftwoodCore"], swiftSettings: swiftSettings),
     ]

@@ -9,6 +9,8 @@ public enum StageCatalog {
         .filter("enrich", EnrichConfig.init) { c, env in try EnrichFilter(config: c, environment: env) },
         .filter("mutate", MutateConfig.init) { c, _ in MutateFilter(config: c) },
         .filter("drop", DropConfig.init) { c, _ in DropFilter(config: c) },
+        .filter("drift", DriftConfig.init) { c, env in DriftFilter(config: c, environment: env) },
+        .filter("monitor", MonitorConfig.init) { c, env in MonitorFilter(config: c, environment: env) },
         .output("jsonl", JSONLConfig.init) { c, _ in JSONLOutput(config: c) },
         .output("stdout", StdoutConfig.init) { c, _ in StdoutOutput(config: c) },
         .output("elasticsearch", ElasticsearchConfig.init) { c, env in ElasticsearchOutput(config: c, environment: env) },

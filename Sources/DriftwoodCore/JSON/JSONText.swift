@@ -85,6 +85,12 @@ public enum JSONText {
     /// True when the escaped key content at `range` names the same key as `name` (raw UTF-8).
     @inline(__always)
     public static func keyEquals(_ p: UnsafePointer<UInt8>, _ range: Range<Int>, _ name: [UInt8]) -> Bool {
+        // Most keys differ in their first byte; only an escape there needs a closer look.
+        if let first = name.first, !range.isEmpty, p[range.lowerBound] != first,
+            p[range.lowerBound] != UInt8(ascii: "\\")
+        {
+            return false
+        }
         if range.count == name.count {
             return name.withUnsafeBufferPointer { n in
                 memcmp(p + range.lowerBound, n.baseAddress!, range.count) == 0

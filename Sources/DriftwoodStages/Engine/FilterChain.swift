@@ -11,9 +11,10 @@ public final class FilterChain: @unchecked Sendable {
         self.metrics = stages.map { StageMetrics(stage: $0.id) }
     }
 
-    /// Applies every filter to `batch`; events whose `when` does not match pass a filter unchanged.
-    public func run(_ batch: inout [Event], scratch: inout [Event]) {
-        for k in stages.indices {
+    /// Applies every filter to `batch` (or the filters in `range`); events whose `when` does not
+    /// match pass a filter unchanged.
+    public func run(_ batch: inout [Event], scratch: inout [Event], stages range: Range<Int>? = nil) {
+        for k in range ?? stages.indices {
             let m = metrics[k]
             let filter = stages[k].filter
             let when = stages[k].when

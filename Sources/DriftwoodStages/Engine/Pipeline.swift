@@ -49,8 +49,12 @@ public final class Pipeline: @unchecked Sendable {
 
     let inputs: [(id: String, input: any Input)]
     let filters: [FilterStage]
-    /// One chain per filter worker: several only when every filter is stateless.
+    /// One chain per filter worker: several only when the chain starts with stateless filters.
     let filterChains: [FilterChain]
+    /// With several workers and a stateful filter: the stateless filters before it run on every
+    /// worker at once, and the rest (one shared instance of each) one batch at a time, in order.
+    let parallelStages: Int
+    let turnstile: Turnstile?
     let sequencer: Sequencer
     let outputs: [OutputStage]
     let logger: Logger
@@ -61,15 +65,21 @@ public final class Pipeline: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
 
     /// - Parameter extraFilterWorkers: further copies of the filter chain (separate instances),
-    ///   run on threads of their own; only for chains whose filters are all stateless.
+    ///   run on threads of their own. When some filter holds state, only the stateless filters
+    ///   before the first such one are taken from a copy; the rest are the first chain's own
+    ///   instances, which run in batch order behind a turnstile (drift windows, monitor counts).
     public init(
         inputs: [(id: String, input: any Input)], filters: [FilterStage], outputs: [OutputStage],
         limits: Limits = Limits(), logger: Logger, extraFilterWorkers: [[FilterStage]] = []
     ) {
         self.inputs = inputs
         self.filters = filters
-        let stateless = filters.allSatisfy { $0.filter.isStateless }
-        self.filterChains = [FilterChain(filters)] + (stateless ? extraFilterWorkers.map(FilterChain.init) : [])
+        let prefix = filters.prefix { $0.filter.isStateless }.count
+        let parallel = prefix > 0 ? extraFilterWorkers.filter { $0.count == filters.count } : []
+        self.filterChains =
+            [FilterChain(filters)] + parallel.map { FilterChain(Array($0.prefix(prefix)) + filters.dropFirst(prefix)) }
+        self.parallelStages = prefix
+        self.turnstile = prefix < filters.count && filterChains.count > 1 ? Turnstile() : nil
         self.sequencer = Sequencer(window: 2 * filterChains.count)
         self.outputs = outputs
         self.logger = logger
@@ -156,7 +166,14 @@ public final class Pipeline: @unchecked Sendable {
         var scratch: [Event] = []
         var batch = EventBatch()
         while filterQueue.pop(into: &batch) == .batch {
-            chain.run(&batch.events, scratch: &scratch)
+            if let turnstile {
+                chain.run(&batch.events, scratch: &scratch, stages: 0..<parallelStages)
+                turnstile.pass(batch.sequence) {
+                    chain.run(&batch.events, scratch: &scratch, stages: parallelStages..<filters.count)
+                }
+            } else {
+                chain.run(&batch.events, scratch: &scratch)
+            }
             let routed = route(&batch)
             sequencer.submit(routed) { deliver($0) }
         }

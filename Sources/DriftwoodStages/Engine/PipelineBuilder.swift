@@ -52,10 +52,11 @@ public enum PipelineBuilder {
                 throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
             }
         }
-        // Stateless filter chains run on two workers (the machine's second core); the engine
-        // keeps one when any filter holds state, and restores order before the outputs.
+        // Filter chains that start with stateless filters run on two workers (the machine's
+        // second core); filters from the first stateful one on keep one instance and run in
+        // batch order. Order is restored before the outputs.
         let chain = try filters(config, logger: logger, hostName: hostName)
-        let second = chain.allSatisfy { $0.filter.isStateless } && !chain.isEmpty
+        let second = chain.first?.filter.isStateless == true
             ? [try filters(config, logger: logger, hostName: hostName)] : []
         return Pipeline(
             inputs: inputs, filters: chain, outputs: outputs, limits: limits, logger: logger,

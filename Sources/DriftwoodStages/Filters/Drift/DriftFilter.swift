@@ -1,0 +1,316 @@
+import DriftwoodCore
+import Logging
+import Metrics
+
+/// Scores model inputs and outputs against a baseline, in the stream (SPEC §4).
+///
+/// Per feature, and per `group_by` value, a `DriftWindow` holds the bins of the last `window`
+/// values. Once a window is full, each event that carries a watched feature gets
+/// `drift.{metric, score, detected, features}` (the score is the largest feature score) and the
+/// tag `drift` when a feature's score exceeds the threshold. A feature crossing the threshold
+/// raises a `MODEL_DRIFT_DETECTED` alert event right after its trigger, and a `resolved` one
+/// when it goes back under. Events that carry none of the features pass unchanged.
+///
+/// Per event: one pass over the event for every feature (`PathSet`), one bin lookup per feature,
+/// two metric terms looked up per feature whose window changed bins (`DriftTerms`), and the
+/// `drift` member written into the event in one copy; nothing else is allocated. Holds state,
+/// so one instance sees every event in order (`isStateless` stays false; the engine runs it
+/// behind a turnstile).
+public final class DriftFilter: Filter {
+    /// One feature's window in one group, and its alert state.
+    struct FeatureState {
+        var window: DriftWindow
+        /// The window's score once full.
+        var score: Double?
+        var firing = false
+        var sinceGauge = 0
+        /// The score as last written (`ScoreText`), reused while the score stays the same: a
+        /// window whose value fell in the bin of the value it dropped, or an event without the
+        /// feature.
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var textLength = 0
+        var textScore = Double.nan
+    }
+
+    /// The windows of one `group_by` value (or of every event, without `group_by`). The state
+    /// sits in memory of its own, so the hot path updates it in place without exclusivity checks.
+    final class Group {
+        let name: String?
+        let features: UnsafeMutableBufferPointer<FeatureState>
+        let gauges: [Gauge]
+
+        init(name: String?, windows: [DriftWindow], gauges: [Gauge]) {
+            self.name = name
+            features = .allocate(capacity: max(1, windows.count))
+            for (f, window) in windows.enumerated() { (features.baseAddress! + f).initialize(to: FeatureState(window: window)) }
+            self.gauges = gauges
+        }
+
+        deinit {
+            features.baseAddress!.deinitialize(count: gauges.count)
+            features.deallocate()
+        }
+    }
+
+    // The filter runs on one thread at a time (a turnstile orders the workers), so the state
+    // below is read and written without the runtime's exclusivity checks on every event.
+    let config: DriftConfig
+    let names: [String]
+    let expected: [[Double]]
+    /// Each feature's metric terms by count, shared by its windows in every group.
+    let terms: [DriftTerms?]
+    /// `"name":` of each feature as JSON, ready to write.
+    let keysJSON: [[UInt8]]
+    /// Finds and bins the features (and finds the `group_by` value) of each event.
+    let reader: FeatureReader
+    let stage: String
+    let hostName: String
+    let logger: Logger
+    let factory: any MetricsFactory
+    let alertCounter: Counter
+    let gaugeInterval: Int
+    @exclusivity(unchecked) var groups: [Group] = []
+    @exclusivity(unchecked) var groupIDs = ByteTable()
+    var warnedAboutGroups = false
+    /// Per event: each feature's bin, or `missingBin` / `invalidBin` (allocated once).
+    let bins: UnsafeMutableBufferPointer<Int>
+    /// The `drift` member being written: room for its head, then the features object.
+    let json: UnsafeMutableBufferPointer<UInt8>
+    let headRoom: Int
+    @exclusivity(unchecked) var pendingAlerts: [Alert] = []
+    // Values not counted since the last flush to the skipped-values counters.
+    @exclusivity(unchecked) var missing: [Int]
+    @exclusivity(unchecked) var invalid: [Int]
+    @exclusivity(unchecked) var sinceFlush = 0
+    let missingCounters: [Counter]
+    let invalidCounters: [Counter]
+    let prefix: [UInt8]
+
+    static let driftName = MemberName(Array("drift".utf8))
+    /// Where `drift` sat among the members of the last event.
+    @exclusivity(unchecked) var driftHint = 0
+    static let alertType = "MODEL_DRIFT_DETECTED"
+    static let detectedTrue = Array(#","detected":true,"features":"#.utf8)
+    static let detectedFalse = Array(#","detected":false,"features":"#.utf8)
+    static let missingBin = FeatureBinner.missingBin
+    static let invalidBin = FeatureBinner.invalidBin
+
+    public init(config: DriftConfig, environment: StageEnvironment, factory: any MetricsFactory = MetricsSystem.factory) {
+        self.config = config
+        stage = environment.id
+        hostName = environment.hostName
+        logger = environment.logger
+        self.factory = factory
+        let features = config.features.compactMap { name -> (String, FieldPath, FeatureBaseline)? in
+            guard let baseline = config.baseline.feature(name), let path = FieldPath(name) else { return nil }
+            return (name, path, baseline)
+        }
+        names = features.map(\.0)
+        let binners = features.map { FeatureBinner($0.2) }
+        expected = features.map(\.2.expected)
+        terms = expected.map { DriftTerms(expected: $0, capacity: config.window, metric: config.metric) }
+        keysJSON = names.map { name in
+            var key: [UInt8] = []
+            JSONWriter.appendString(name, to: &key)
+            key.append(UInt8(ascii: ":"))
+            return key
+        }
+        reader = FeatureReader(
+            features: zip(features, binners).map { ($0.1, $1) }, groupBy: config.groupBy)
+        alertCounter = ModelMetrics.alerts(type: Self.alertType, factory: factory)
+        gaugeInterval = min(config.window, ModelMetrics.gaugeInterval)
+        bins = .allocate(capacity: max(1, features.count))
+        bins.initialize(repeating: Self.missingBin)
+        missing = [Int](repeating: 0, count: features.count)
+        invalid = missing
+        missingCounters = features.map {
+            ModelMetrics.skippedValues(stage: environment.id, feature: $0.0, reason: "missing", factory: factory)
+        }
+        invalidCounters = features.map {
+            ModelMetrics.skippedValues(stage: environment.id, feature: $0.0, reason: "invalid", factory: factory)
+        }
+        var p: [UInt8] = Array(#"{"metric":"#.utf8)
+        JSONWriter.appendString(config.metric.rawValue, to: &p)
+        p += Array(#","score":"#.utf8)
+        prefix = p
+        headRoom = Self.driftName.bytes.count + p.count + ScoreText.maxLength + Self.detectedFalse.count
+        json = .allocate(capacity: headRoom + keysJSON.reduce(2) { $0 + $1.count + 1 + ScoreText.maxLength })
+        if config.groupBy == nil { groups.append(makeGroup(name: nil)) }
+    }
+
+    func makeGroup(name: String?) -> Group {
+        Group(
+            name: name,
+            windows: expected.indices.map {
+                DriftWindow(expected: expected[$0], capacity: config.window, metric: config.metric, table: terms[$0])
+            },
+            gauges: names.map {
+                ModelMetrics.driftScore(feature: $0, metric: config.metric.rawValue, group: name ?? "", factory: factory)
+            })
+    }
+
+    /// The group named by these bytes, created when new; nil past `max_groups`.
+    func groupID(named key: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let id = groupIDs.id(of: key) { return id }
+        guard groups.count < config.maxGroups else {
+            if !warnedAboutGroups {
+                warnedAboutGroups = true
+                logger.warning(
+                    "more group_by values than max_groups; events of further groups pass unscored",
+                    metadata: ["group_by": "\(config.groupBy!)", "max_groups": "\(config.maxGroups)"])
+            }
+            return nil
+        }
+        let id = groupIDs.insert(key).id
+        groups.append(makeGroup(name: groupIDs.string(id)))
+        return id
+    }
+
+    public func apply(_ event: consuming Event, into out: inout [Event]) {
+        let featureCount = names.count
+        let bins = self.bins
+        let counted = reader.read(event.fields, into: bins)
+        var groupIndex: Int? = 0
+        if config.groupBy != nil {
+            let slot = reader.groupSlot
+            groupIndex = nil
+            if slot.found {
+                groupIndex = event.fields.withBytes { p in
+                    PathSet.withKeyBytes(p, slot.range, isText: slot.isText) { groupID(named: $0) }
+                }
+            }
+        }
+        guard let g = groupIndex else {
+            out.append(event)  // no group_by value (or past max_groups): not scored
+            return
+        }
+        for f in 0..<featureCount where bins[f] < 0 {
+            if bins[f] == Self.missingBin { missing[f] += 1 } else { invalid[f] += 1 }
+        }
+        sinceFlush += 1
+        if sinceFlush >= 1024 { flushSkipped() }
+        guard counted else {
+            out.append(event)
+            return
+        }
+        let group = groups[g]
+        let states = group.features
+        // The drift member, written straight into a buffer sized for the longest one.
+        let json = self.json.baseAddress!
+        var n = headRoom
+        var maxScore = -Double.infinity
+        var maxText = 0..<0  // where the largest score's digits are in `json`
+        var full = 0
+        var detected = false
+        for f in 0..<featureCount {
+            if bins[f] >= 0, let score = states[f].window.add(bin: bins[f]) { states[f].score = score }
+            guard let score = states[f].score else { continue }
+            json[n] = full == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")
+            n += 1
+            keysJSON[f].withUnsafeBufferPointer { key in
+                (json + n).update(from: key.baseAddress!, count: key.count)
+                n += key.count
+            }
+            if score != states[f].textScore || states[f].textLength == 0 {
+                states[f].textScore = score
+                states[f].textLength = withUnsafeMutableBytes(of: &states[f].text) {
+                    ScoreText.write(score, to: $0.baseAddress!.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+            let length = states[f].textLength
+            withUnsafeBytes(of: &states[f].text) {
+                (json + n).update(from: $0.baseAddress!.assumingMemoryBound(to: UInt8.self), count: length)
+            }
+            if score > maxScore {
+                maxScore = score
+                maxText = n..<(n + length)
+            }
+            n += length
+            full += 1
+            let over = score > config.threshold
+            if over { detected = true }
+            // Fires above the threshold; once firing, resolves at or under resolve_below.
+            let firing = states[f].firing ? score > config.resolveBelow : over
+            if firing != states[f].firing {
+                states[f].firing = firing
+                raise(feature: f, group: group.name, score: score, firing: firing)
+                group.gauges[f].record(score)
+                states[f].sinceGauge = 0
+            } else {
+                states[f].sinceGauge += 1
+                if states[f].sinceGauge >= gaugeInterval {
+                    states[f].sinceGauge = 0
+                    group.gauges[f].record(score)
+                }
+            }
+        }
+        guard full > 0 else {
+            out.append(event)
+            return
+        }
+        json[n] = UInt8(ascii: "}")
+        json[n + 1] = UInt8(ascii: "}")
+        n += 2
+        // The head, {"metric":"psi","score":S,"detected":B,"features": , goes right before the
+        // features object, in the room left for it, so nothing is moved.
+        let detectedText = detected ? Self.detectedTrue : Self.detectedFalse
+        var start = headRoom - detectedText.count
+        detectedText.withUnsafeBufferPointer { (json + start).update(from: $0.baseAddress!, count: $0.count) }
+        start -= maxText.count
+        (json + start).update(from: json + maxText.lowerBound, count: maxText.count)
+        start -= prefix.count
+        prefix.withUnsafeBufferPointer { (json + start).update(from: $0.baseAddress!, count: $0.count) }
+        // The member's name goes right before its value: a new member is one copy.
+        start -= Self.driftName.bytes.count
+        Self.driftName.bytes.withUnsafeBufferPointer { (json + start).update(from: $0.baseAddress!, count: $0.count) }
+        event.fields.setMember(Self.driftName, member: UnsafeBufferPointer(start: json + start, count: n - start), hint: &driftHint)
+        if detected { event.fields.addTag("drift") }
+        if pendingAlerts.isEmpty {
+            out.append(event)
+            return
+        }
+        let timestamp = event.fields.value(at: .timestamp)
+        let origin = event.origin
+        out.append(event)
+        for alert in pendingAlerts {
+            out.append(alert.event(timestamp: timestamp, origin: origin, stage: stage, hostName: hostName))
+        }
+        pendingAlerts.removeAll(keepingCapacity: true)
+    }
+
+    func raise(feature f: Int, group: String?, score: Double, firing: Bool) {
+        let name = names[f]
+        let metric = config.metric.rawValue
+        let value = ScoreText.text(score)
+        let threshold = ScoreText.text(config.threshold)
+        let whose = group.map { " (\(config.groupBy!.text) \($0))" } ?? ""
+        let message =
+            firing
+            ? "\(metric) drift \(value) on \(name)\(whose) exceeds \(threshold)"
+            : "\(metric) drift \(value) on \(name)\(whose) is back at or under \(ScoreText.text(config.resolveBelow))"
+        pendingAlerts.append(
+            Alert(
+                type: Self.alertType, state: firing ? .firing : .resolved, feature: name, metric: metric, value: score,
+                threshold: config.threshold, window: config.window, group: group, message: message))
+        if firing { alertCounter.increment() }
+        logger.notice(
+            firing ? "drift alert" : "drift alert resolved",
+            metadata: ["feature": "\(name)", "group": "\(group ?? "")", "score": "\(value)"])
+    }
+
+    func flushSkipped() {
+        sinceFlush = 0
+        for f in missing.indices {
+            if missing[f] > 0 { missingCounters[f].increment(by: missing[f]) }
+            if invalid[f] > 0 { invalidCounters[f].increment(by: invalid[f]) }
+            missing[f] = 0
+            invalid[f] = 0
+        }
+    }
+
+    deinit {
+        flushSkipped()
+        bins.deallocate()
+        json.deallocate()
+    }
+}

@@ -1,0 +1,209 @@
+import DriftwoodCore
+import Logging
+import Metrics
+
+/// Model health in the stream (the seeds' AlertSystem): per `group_by` value, a window of the
+/// last `window` events gives the error rate (events matching `error_rate.when`) and a window of
+/// the last `window` latency values gives their mean, p95 or p99. Once a window is full, a value
+/// over its threshold raises a `HIGH_ERROR_RATE` or `HIGH_LATENCY` alert event right after the
+/// trigger, and a `resolved` one when it goes back. Alert events (`event.kind: alert`, from an
+/// earlier filter) are passed on and not counted. Events are not changed.
+///
+/// Per event: the condition, one field lookup, O(1) window updates (p95/p99 also slide the
+/// value in a sorted copy of the window). Holds state, so it runs on one filter worker.
+public final class MonitorFilter: Filter {
+    /// The windows of one `group_by` value (or of every event, without `group_by`).
+    final class Group {
+        let name: String?
+        @exclusivity(unchecked) var errors: FlagWindow
+        @exclusivity(unchecked) var latencies: ValueWindow
+        @exclusivity(unchecked) var errorFiring = false
+        @exclusivity(unchecked) var latencyFiring = false
+        @exclusivity(unchecked) var sinceErrorGauge = 0
+        @exclusivity(unchecked) var sinceLatencyGauge = 0
+        let errorGauge: Gauge
+        let latencyGauge: Gauge
+
+        init(name: String?, errors: FlagWindow, latencies: ValueWindow, errorGauge: Gauge, latencyGauge: Gauge) {
+            self.name = name
+            self.errors = errors
+            self.latencies = latencies
+            self.errorGauge = errorGauge
+            self.latencyGauge = latencyGauge
+        }
+    }
+
+    // The filter runs on one thread at a time, so its state is used without the runtime's
+    // exclusivity checks on every event.
+    let config: MonitorConfig
+    let stage: String
+    let hostName: String
+    let logger: Logger
+    let factory: any MetricsFactory
+    let errorAlerts: Counter
+    let latencyAlerts: Counter
+    let gaugeInterval: Int
+    let latencyMetric: String
+    @exclusivity(unchecked) var groups: [Group] = []
+    @exclusivity(unchecked) var groupIDs = ByteTable()
+    var warnedAboutGroups = false
+    @exclusivity(unchecked) var pendingAlerts: [Alert] = []
+    /// `event.kind`, the latency field, then the `group_by` field.
+    let paths: PathSet
+    /// Where those sit in the current event.
+    let slots: UnsafeMutableBufferPointer<ValueSlot>
+
+    static let kindPath = FieldPath("event.kind")!
+    static let alertKind = Array("alert".utf8)
+    static let errorType = "HIGH_ERROR_RATE"
+    static let latencyType = "HIGH_LATENCY"
+
+    public init(config: MonitorConfig, environment: StageEnvironment, factory: any MetricsFactory = MetricsSystem.factory) {
+        self.config = config
+        stage = environment.id
+        hostName = environment.hostName
+        logger = environment.logger
+        self.factory = factory
+        errorAlerts = ModelMetrics.alerts(type: Self.errorType, factory: factory)
+        latencyAlerts = ModelMetrics.alerts(type: Self.latencyType, factory: factory)
+        gaugeInterval = min(config.window, ModelMetrics.gaugeInterval)
+        latencyMetric = "latency_" + config.latency.statistic.rawValue
+        paths = PathSet([Self.kindPath, config.latency.field] + (config.groupBy.map { [$0] } ?? []))
+        slots = .allocate(capacity: 3)
+        slots.initialize(repeating: ValueSlot())
+        if config.groupBy == nil { groups.append(makeGroup(name: nil)) }
+    }
+
+    func makeGroup(name: String?) -> Group {
+        Group(
+            name: name, errors: FlagWindow(capacity: config.window),
+            latencies: ValueWindow(capacity: config.window, keepsSorted: config.latency.statistic.quantile != nil),
+            errorGauge: ModelMetrics.errorRate(group: name ?? "", factory: factory),
+            latencyGauge: ModelMetrics.latency(
+                group: name ?? "", statistic: config.latency.statistic.rawValue, factory: factory))
+    }
+
+    /// The group named by these bytes, created when new; nil past `max_groups`.
+    func groupID(named key: UnsafeBufferPointer<UInt8>) -> Int? {
+        if let id = groupIDs.id(of: key) { return id }
+        guard groups.count < config.maxGroups else {
+            if !warnedAboutGroups {
+                warnedAboutGroups = true
+                logger.warning(
+                    "more group_by values than max_groups; events of further groups are not counted",
+                    metadata: ["group_by": "\(config.groupBy!)", "max_groups": "\(config.maxGroups)"])
+            }
+            return nil
+        }
+        let id = groupIDs.insert(key).id
+        groups.append(makeGroup(name: groupIDs.string(id)))
+        return id
+    }
+
+    public func apply(_ event: consuming Event, into out: inout [Event]) {
+        // One pass for `event.kind`, the latency field and the group_by field.
+        let slots = self.slots
+        paths.locate(in: event.fields, into: slots)
+        var isAlert = false
+        var latency: Double?
+        var groupIndex: Int? = config.groupBy == nil ? 0 : nil
+        if slots[0].found || slots[1].found || (config.groupBy != nil && slots[2].found) {
+            event.fields.withBytes { p in
+                if slots[0].found {
+                    isAlert = PathSet.withKeyBytes(p, slots[0].range, isText: slots[0].isText) {
+                        $0.elementsEqual(Self.alertKind)
+                    }
+                }
+                if slots[1].found, !slots[1].isText { latency = NumberText.parse(p, slots[1].range) }
+                if config.groupBy != nil, slots[2].found {
+                    groupIndex = PathSet.withKeyBytes(p, slots[2].range, isText: slots[2].isText) { groupID(named: $0) }
+                }
+            }
+        }
+        // Alerts from an earlier filter pass on uncounted, as do events without a group_by value.
+        guard !isAlert, let g = groupIndex else {
+            out.append(event)
+            return
+        }
+        let group = groups[g]
+        group.errors.add(config.errorRate.when.matches(event.fields))
+        if group.errors.isFull { checkErrorRate(group) }
+        if let latency {
+            group.latencies.add(latency)
+            if group.latencies.isFull { checkLatency(group) }
+        }
+        if pendingAlerts.isEmpty {
+            out.append(event)
+            return
+        }
+        let timestamp = event.fields.value(at: .timestamp)
+        let origin = event.origin
+        out.append(event)
+        for alert in pendingAlerts {
+            out.append(alert.event(timestamp: timestamp, origin: origin, stage: stage, hostName: hostName))
+        }
+        pendingAlerts.removeAll(keepingCapacity: true)
+    }
+
+    func checkErrorRate(_ group: Group) {
+        let rate = group.errors.rate
+        let over = group.errorFiring ? rate > config.errorRate.resolveBelow : rate > config.errorRate.threshold
+        if over != group.errorFiring {
+            group.errorFiring = over
+            let name = group.name
+            let whose = name.map { " for \(config.groupBy!.text) \($0)" } ?? ""
+            let value = ScoreText.text(rate)
+            let threshold = ScoreText.text(config.errorRate.threshold)
+            let message =
+                over
+                ? "error rate \(value)\(whose) exceeds \(threshold) over the last \(config.window) events"
+                : "error rate \(value)\(whose) is back at or under \(ScoreText.text(config.errorRate.resolveBelow))"
+            pendingAlerts.append(
+                Alert(
+                    type: Self.errorType, state: over ? .firing : .resolved, feature: nil, metric: "error_rate",
+                    value: rate, threshold: config.errorRate.threshold, window: config.window, group: name,
+                    message: message))
+            if over { errorAlerts.increment() }
+            logger.notice(over ? "error rate alert" : "error rate alert resolved", metadata: ["group": "\(name ?? "")", "rate": "\(value)"])
+            group.sinceErrorGauge = gaugeInterval
+        }
+        group.sinceErrorGauge += 1
+        if group.sinceErrorGauge >= gaugeInterval {
+            group.sinceErrorGauge = 0
+            group.errorGauge.record(rate)
+        }
+    }
+
+    func checkLatency(_ group: Group) {
+        let statistic = config.latency.statistic
+        let value = statistic.quantile.map { group.latencies.quantile($0) } ?? group.latencies.mean
+        let over = group.latencyFiring ? value > config.latency.resolveBelow : value > config.latency.threshold
+        if over != group.latencyFiring {
+            group.latencyFiring = over
+            let name = group.name
+            let whose = name.map { " for \(config.groupBy!.text) \($0)" } ?? ""
+            let field = config.latency.field.text
+            let shown = ScoreText.text(value, decimals: 2)
+            let threshold = ScoreText.text(config.latency.threshold, decimals: 2)
+            let message =
+                over
+                ? "\(statistic.rawValue) \(field) \(shown)\(whose) exceeds \(threshold) over the last \(config.window) values"
+                : "\(statistic.rawValue) \(field) \(shown)\(whose) is back at or under \(ScoreText.text(config.latency.resolveBelow, decimals: 2))"
+            pendingAlerts.append(
+                Alert(
+                    type: Self.latencyType, state: over ? .firing : .resolved, feature: field, metric: latencyMetric,
+                    value: value, threshold: config.latency.threshold, window: config.window, group: name,
+                    message: message))
+            if over { latencyAlerts.increment() }
+            logger.notice(over ? "latency alert" : "latency alert resolved", metadata: ["group": "\(name ?? "")", "value": "\(shown)"])
+            group.sinceLatencyGauge = gaugeInterval
+        }
+        group.sinceLatencyGauge += 1
+        if group.sinceLatencyGauge >= gaugeInterval {
+            group.sinceLatencyGauge = 0
+            group.latencyGauge.record(value)
+        }
+    }
+
+    deinit { slots.deallocate() }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import DriftwoodCore
+import DriftwoodStages
+import Foundation
+
+/// `driftwood baseline --input FILE [--input FILE …] [--features a,b,c] [--bins 10] [--output FILE]`
+/// — profiles reference JSON lines (plain or gzip) into a baseline file for the `drift` filter.
+struct BaselineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "baseline",
+        abstract: "Profile reference JSON lines (plain or gzip) into a baseline file for the drift filter.",
+        discussion: """
+            Numeric features get the bins-1 inner quantile edges (numpy's default quantiles, tied edges \
+            merged) and the share of values per bin, plus count, mean, std, min and max; categorical ones \
+            (strings, booleans) the shares of their 20 most frequent values plus __other__. Without \
+            --features every scalar leaf field is profiled and its type chosen from the data.
+            """)
+
+    @Option(name: .long, help: "A file of JSON lines, plain or gzip; repeat for more.") var input: [String] = []
+    @Option(name: .long, help: "Comma-separated field paths (default: every scalar leaf field).") var features: String?
+    @Option(name: .long, help: "Bins per numeric feature (at least 2).") var bins: Int = 10
+    @Option(name: .long, help: "Where to write the baseline (default: stdout).") var output: String?
+
+    func validate() throws {
+        if input.isEmpty { throw ValidationError("give at least one --input FILE") }
+        if bins < 2 { throw ValidationError("--bins must be at least 2") }
+        if let features {
+            for name in features.split(separator: ",", omittingEmptySubsequences: false)
+            where FieldPath(name.trimmingCharacters(in: .whitespaces)) == nil {
+                throw ValidationError("--features: '\(name)' is not a field path (like features.amount)")
+            }
+        }
+    }
+
+    func run() throws {
+        let paths = features.map {
+            $0.split(separator: ",").map { FieldPath($0.trimmingCharacters(in: .whitespaces))! }
+        }
+        var builder = BaselineBuilder(features: paths, options: BaselineBuilder.Options(bins: bins))
+        for file in input {
+            do {
+                try LineFileReader.forEachLine(path: file) { builder.add(line: $0) }
+            } catch {
+                fail("\(error)")
+            }
+        }
+        let result = builder.finish()
+        for note in result.notes { say(note) }
+        if !result.featuresWithoutValues.isEmpty {
+            fail("no values in the input for: \(result.featuresWithoutValues.joined(separator: ", "))")
+        }
+        if result.baseline.features.isEmpty { fail("no features found in \(builder.lines) lines") }
+        let bytes = result.baseline.encoded(generator: "driftwood \(driftwoodVersion)")
+        if let output {
+            // Written beside the target, then renamed: a reader never sees half a file.
+            let temporary = output + ".tmp-\(getpid())"
+            guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes)) else {
+                fail("\(output): cannot write (\(String(cString: strerror(errno))))")
+            }
+            if rename(temporary, output) != 0 {
+                let reason = String(cString: strerror(errno))
+                unlink(temporary)
+                fail("\(output): cannot write (\(reason))")
+            }
+        } else {
+            FileHandle.standardOutput.write(Data(bytes))
+        }
+        let numeric = result.baseline.features.filter(\.isNumeric).count
+        say(
+            "\(builder.lines) lines (\(builder.skippedLines) not JSON objects, skipped): "
+                + "\(numeric) numeric and \(result.baseline.features.count - numeric) categorical features"
+                + (output.map { " written to \($0)" } ?? ""))
+    }
+
+    func say(_ text: String) { FileHandle.standardError.write(Data("baseline: \(text)\n".utf8)) }
+
+    func fail(_ text: String) -> Never {
+        say(text)
+        Foundation.exit(1)
+    }
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env python3
+"""The report of bench/drift.sh (stdlib only).
+
+  drift_report.py RESULTS.jsonl --lines N --driftwood-baseline A.json --python-baseline B.json
+
+Prints a Markdown table of the timed commands (medians over repetitions), the events/s of
+w1-drift as a share of w1 (target >= 85%), driftwood baseline's speed-up over the Python
+reference (target >= 4x), and whether both baselines hold the same edges and proportions.
+Exit status 1 if a run failed, lost or duplicated lines, or the baselines disagree.
+"""
+import argparse
+import json
+import statistics
+import sys
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--lines", type=int, required=True)
+    ap.add_argument("--driftwood-baseline", required=True)
+    ap.add_argument("--python-baseline", required=True)
+    a = ap.parse_args()
+    runs = {}
+    with open(a.results) as f:
+        for line in f:
+            if line.strip():
+                r = json.loads(line)
+                runs.setdefault(r["name"], []).append(r)
+    ok = True
+    wall = {}
+    print("| command | runs ok | wall s (median) | events/s | CPU s user+sys | peak RSS MiB |")
+    print("|---|---|---|---|---|---|")
+    for name, rs in runs.items():
+        def good(r):
+            if r["exit"] != 0 or r["timed_out"]:
+                return False
+            return name.startswith("baseline") or r["out_lines"] == a.lines
+        g = [r for r in rs if good(r)]
+        if len(g) < len(rs):
+            ok = False
+            print("| %s | %d/%d | FAILED | | | |" % (name, len(g), len(rs)))
+            if not g:
+                continue
+        w = statistics.median(r["wall_s"] for r in g)
+        wall[name] = w
+        print("| %s | %d/%d | %.2f | %s | %.2f | %.1f |" % (
+            name, len(g), len(rs), w, "{:,}".format(round(a.lines / w)),
+            statistics.median(r["cpu_s"] for r in g), max(r["peak_rss_MiB"] for r in g)))
+    print()
+    if "w1" in wall and "w1-drift" in wall:
+        share = wall["w1"] / wall["w1-drift"]
+        print("- w1-drift / w1, events/s: **%.0f%%** (target 85%%)" % (100 * share))
+        cpu = {n: statistics.median(r["cpu_s"] for r in runs[n]) for n in ("w1", "w1-drift")}
+        print("- CPU seconds per million events: w1 %.2f, w1-drift %.2f (+%.2f µs/event for drift + monitor)" % (
+            cpu["w1"] * 1e6 / a.lines, cpu["w1-drift"] * 1e6 / a.lines,
+            (cpu["w1-drift"] - cpu["w1"]) * 1e6 / a.lines))
+    if "baseline-driftwood" in wall and "baseline-python" in wall:
+        print("- driftwood baseline / python3 + numpy, speed: **%.1f×** (target 4×)" % (
+            wall["baseline-python"] / wall["baseline-driftwood"]))
+    try:
+        dw = json.load(open(a.driftwood_baseline))["features"]
+        py = json.load(open(a.python_baseline))["features"]
+        same = all(
+            dw[k].get("edges") == py[k].get("edges") and dw[k]["probabilities"] == py[k]["probabilities"]
+            for k in py)
+        print("- baselines agree (edges and proportions, every feature): %s" % ("yes" if same else "**NO**"))
+        ok = ok and same
+    except (OSError, ValueError, KeyError) as e:
+        print("- baselines could not be compared: %s" % e)
+        ok = False
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
