@@ -50,11 +50,13 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "DriftwoodCoreTests", dependencies: ["DriftwoodCore"], swiftSettings: swiftSettings),
+        // Helpers shared by the test targets (numpy/scipy as the reference for drift maths).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        .testTarget(name: "DriftwoodCoreTests", dependencies: ["DriftwoodCore", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "DriftwoodStagesTests",
             dependencies: [
-                "DriftwoodStages", "DriftwoodCore", "CZlib",
+                "DriftwoodStages", "DriftwoodCore", "CZlib", "TestSupport",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),

@@ -1,3 +1,4 @@
+import TestSupport
 import DriftwoodCore
 import Foundation
 import MetricsTestKit

@@ -362,16 +362,7 @@ extension JSONCompactor {
 
     /// True when any byte of `w` is `"`, `\`, below 0x20 or at least 0x80.
     @inline(__always)
-    static func hasSpecialByte(_ w: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let high: UInt64 = 0x8080_8080_8080_8080
-        let quote = w ^ (ones &* 0x22)
-        let backslash = w ^ (ones &* 0x5C)
-        let hasQuote = (quote &- ones) & ~quote & high
-        let hasBackslash = (backslash &- ones) & ~backslash & high
-        let hasControl = (w &- ones &* 0x20) & ~w & high
-        return (hasQuote | hasBackslash | hasControl | (w & high)) != 0
-    }
+    static func hasSpecialByte(_ w: UInt64) -> Bool { specialBytes(w) != 0 }
 
     @inline(__always)
     static func hexValue(_ b: UInt8) -> UInt8? {

@@ -2,31 +2,31 @@ import Foundation
 
 /// Runs Python with numpy/scipy as the reference implementation: the test writes its data to
 /// files in a temporary directory, the script reads them and prints its answer.
-enum NumPy {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+public enum NumPy {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// A fresh temporary directory.
-    static func directory() throws -> URL {
+    public static func directory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("driftwood-numpy-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
 
     /// Writes doubles one per line, in a form that reads back exactly.
-    static func write(_ values: [Double], to name: String, in dir: URL) throws {
+    public static func write(_ values: [Double], to name: String, in dir: URL) throws {
         try values.map { "\($0)" }.joined(separator: "\n").write(
             to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
-    static func write(_ text: String, to name: String, in dir: URL) throws {
+    public static func write(_ text: String, to name: String, in dir: URL) throws {
         try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
     }
 
     /// Runs `script` with python3 in `dir`; returns its stdout. Fails when python3, numpy or
     /// scipy are missing (`make test` installs them) or the script fails.
-    static func run(_ script: String, in dir: URL) throws -> String {
+    public static func run(_ script: String, in dir: URL) throws -> String {
         let file = dir.appendingPathComponent("reference.py")
         try ("import numpy as np\nimport scipy.special\n" + script).write(to: file, atomically: true, encoding: .utf8)
         let process = Process()
@@ -48,16 +48,16 @@ enum NumPy {
     }
 
     /// The doubles printed one per line (`repr`), e.g. by `print("\n".join(map(repr, xs)))`.
-    static func doubles(_ text: String) -> [Double] {
+    public static func doubles(_ text: String) -> [Double] {
         text.split(whereSeparator: \.isNewline).compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
     }
 }
 
 /// A small deterministic random generator (SplitMix64), so failures reproduce.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+public struct SeededRandom: RandomNumberGenerator {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -66,7 +66,7 @@ struct SeededRandom: RandomNumberGenerator {
     }
 
     /// A standard normal draw (Box–Muller).
-    mutating func normal() -> Double {
+    public mutating func normal() -> Double {
         let u = Double.random(in: Double.ulpOfOne..<1, using: &self)
         let v = Double.random(in: 0..<1, using: &self)
         return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
