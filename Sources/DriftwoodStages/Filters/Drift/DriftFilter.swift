@@ -69,9 +69,7 @@ public final class DriftFilter: Filter {
     let factory: any MetricsFactory
     let alertCounter: Counter
     let gaugeInterval: Int
-    @exclusivity(unchecked) var groups: [Group] = []
-    @exclusivity(unchecked) var groupIDs = ByteTable()
-    var warnedAboutGroups = false
+    @exclusivity(unchecked) var groups: GroupTable<Group>
     /// Per event: each feature's bin, or `missingBin` / `invalidBin` (allocated once).
     let bins: UnsafeMutableBufferPointer<Int>
     /// The `drift` member being written: room for its head, then the features object.
@@ -97,6 +95,7 @@ public final class DriftFilter: Filter {
 
     public init(config: DriftConfig, environment: StageEnvironment, factory: any MetricsFactory = MetricsSystem.factory) {
         self.config = config
+        groups = GroupTable(maxGroups: config.maxGroups)
         stage = environment.id
         hostName = environment.hostName
         logger = environment.logger
@@ -135,7 +134,7 @@ public final class DriftFilter: Filter {
         prefix = p
         headRoom = Self.driftName.bytes.count + p.count + ScoreText.maxLength + Self.detectedFalse.count
         json = .allocate(capacity: headRoom + keysJSON.reduce(2) { $0 + $1.count + 1 + ScoreText.maxLength })
-        if config.groupBy == nil { groups.append(makeGroup(name: nil)) }
+        if config.groupBy == nil { groups.appendUngrouped(makeGroup(name: nil)) }
     }
 
     func makeGroup(name: String?) -> Group {
@@ -151,19 +150,11 @@ public final class DriftFilter: Filter {
 
     /// The group named by these bytes, created when new; nil past `max_groups`.
     func groupID(named key: UnsafeBufferPointer<UInt8>) -> Int? {
-        if let id = groupIDs.id(of: key) { return id }
-        guard groups.count < config.maxGroups else {
-            if !warnedAboutGroups {
-                warnedAboutGroups = true
-                logger.warning(
-                    "more group_by values than max_groups; events of further groups pass unscored",
-                    metadata: ["group_by": "\(config.groupBy!)", "max_groups": "\(config.maxGroups)"])
-            }
-            return nil
+        groups.id(named: key, make: { makeGroup(name: $0) }) {
+            logger.warning(
+                "more group_by values than max_groups; events of further groups pass unscored",
+                metadata: ["group_by": "\(config.groupBy!)", "max_groups": "\(config.maxGroups)"])
         }
-        let id = groupIDs.insert(key).id
-        groups.append(makeGroup(name: groupIDs.string(id)))
-        return id
     }
 
     public func apply(_ event: consuming Event, into out: inout [Event]) {
@@ -193,7 +184,7 @@ public final class DriftFilter: Filter {
             out.append(event)
             return
         }
-        let group = groups[g]
+        let group = groups.groups[g]
         let states = group.features
         // The drift member, written straight into a buffer sized for the longest one.
         let json = self.json.baseAddress!

@@ -44,9 +44,7 @@ public final class MonitorFilter: Filter {
     let latencyAlerts: Counter
     let gaugeInterval: Int
     let latencyMetric: String
-    @exclusivity(unchecked) var groups: [Group] = []
-    @exclusivity(unchecked) var groupIDs = ByteTable()
-    var warnedAboutGroups = false
+    @exclusivity(unchecked) var groups: GroupTable<Group>
     @exclusivity(unchecked) var pendingAlerts: [Alert] = []
     /// `event.kind`, the latency field, then the `group_by` field.
     let paths: PathSet
@@ -60,6 +58,7 @@ public final class MonitorFilter: Filter {
 
     public init(config: MonitorConfig, environment: StageEnvironment, factory: any MetricsFactory = MetricsSystem.factory) {
         self.config = config
+        groups = GroupTable(maxGroups: config.maxGroups)
         stage = environment.id
         hostName = environment.hostName
         logger = environment.logger
@@ -71,7 +70,7 @@ public final class MonitorFilter: Filter {
         paths = PathSet([Self.kindPath, config.latency.field] + (config.groupBy.map { [$0] } ?? []))
         slots = .allocate(capacity: 3)
         slots.initialize(repeating: ValueSlot())
-        if config.groupBy == nil { groups.append(makeGroup(name: nil)) }
+        if config.groupBy == nil { groups.appendUngrouped(makeGroup(name: nil)) }
     }
 
     func makeGroup(name: String?) -> Group {
@@ -85,19 +84,11 @@ public final class MonitorFilter: Filter {
 
     /// The group named by these bytes, created when new; nil past `max_groups`.
     func groupID(named key: UnsafeBufferPointer<UInt8>) -> Int? {
-        if let id = groupIDs.id(of: key) { return id }
-        guard groups.count < config.maxGroups else {
-            if !warnedAboutGroups {
-                warnedAboutGroups = true
-                logger.warning(
-                    "more group_by values than max_groups; events of further groups are not counted",
-                    metadata: ["group_by": "\(config.groupBy!)", "max_groups": "\(config.maxGroups)"])
-            }
-            return nil
+        groups.id(named: key, make: { makeGroup(name: $0) }) {
+            logger.warning(
+                "more group_by values than max_groups; events of further groups are not counted",
+                metadata: ["group_by": "\(config.groupBy!)", "max_groups": "\(config.maxGroups)"])
         }
-        let id = groupIDs.insert(key).id
-        groups.append(makeGroup(name: groupIDs.string(id)))
-        return id
     }
 
     public func apply(_ event: consuming Event, into out: inout [Event]) {
@@ -125,7 +116,7 @@ public final class MonitorFilter: Filter {
             out.append(event)
             return
         }
-        let group = groups[g]
+        let group = groups.groups[g]
         group.errors.add(config.errorRate.when.matches(event.fields))
         if group.errors.isFull { checkErrorRate(group) }
         if let latency {
