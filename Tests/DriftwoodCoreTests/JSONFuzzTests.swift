@@ -1,21 +1,8 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import DriftwoodCore
-
-/// SplitMix64, so every run feeds the same inputs.
-private struct FuzzRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-}
 
 private let seeds: [[UInt8]] = [
     #"{"ts":"2026-11-24T10:00:00.123Z","level":"INFO","logger":"model_server","msg":"prediction","request_id":"9f1c2a3b-1d2e-4f3a-8b9c-0a1b2c3d4e5f","model":"fraud-detector","features":{"amount":123.4,"age":37,"country":"DE","channel":"web"},"prediction":0.8312,"label":"fraud","latency_ms":12.7}"#,
@@ -40,7 +27,7 @@ private let closeArrays = [UInt8](repeating: UInt8(ascii: "]"), count: maxNestin
 private let openObjects = Array(String(repeating: #"{"a":"#, count: maxNesting).utf8)
 private let closeObjects = [UInt8](repeating: UInt8(ascii: "}"), count: maxNesting)
 
-private func generate(_ rng: inout FuzzRNG) -> [UInt8] {
+private func generate(_ rng: inout SeededRandom) -> [UInt8] {
     switch rng.below(40) {
     case 0..<4:  // random bytes, mostly from the interesting set
         return (0..<rng.below(48)).map { _ in rng.below(3) == 0 ? UInt8(truncatingIfNeeded: rng.next()) : rng.pick(interesting) }
@@ -107,7 +94,7 @@ struct JSONFuzzTests {
     static let iterations = ProcessInfo.processInfo.environment["DRIFTWOOD_FUZZ_ITERATIONS"].flatMap { Int($0) } ?? 200_000
 
     @Test func randomAndMutatedInputsNeverBreakTheCompactor() throws {
-        var rng = FuzzRNG(state: 0xD1F7_0000_2026_1124)
+        var rng = SeededRandom(seed: 0xD1F7_0000_2026_1124)
         var accepted = 0, rejected = 0, repaired = 0, agreed = 0, refusalsChecked = 0, failures = 0
         var scratch: [UInt8] = []
         var spans: [MemberSpan] = []

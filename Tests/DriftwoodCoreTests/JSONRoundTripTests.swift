@@ -1,27 +1,13 @@
 import Foundation
 import Testing
+import TestSupport
 
 @testable import DriftwoodCore
-
-/// SplitMix64: small, fast, and the same sequence on every platform.
-private struct RoundTripRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-}
 
 /// Writes one model-server log line (the shape of bench/gen_model_logs.py, plus adversarial
 /// extras) twice: compact, and with random white space between tokens.
 private struct LineWriter {
-    var rng: RoundTripRNG
+    var rng: SeededRandom
     var compact: [UInt8] = []
     var spaced: [UInt8] = []
     /// The decoded strings written under "note", in order, so lookups can be checked.
@@ -150,7 +136,7 @@ struct JSONRoundTripTests {
     static let lineCount = 20_000
 
     @Test func generatedLinesRoundTrip() throws {
-        var writer = LineWriter(rng: RoundTripRNG(state: 42))
+        var writer = LineWriter(rng: SeededRandom(seed: 42))
         var escapedNotes = 0
         var foundationChecked = 0
         var failures = 0

@@ -65,6 +65,13 @@ public struct SeededRandom: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
+    /// A whole number in 0..<n.
+    public mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+    /// True `percent` times in a hundred.
+    public mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
+    /// One of `items`.
+    public mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
+
     /// A standard normal draw (Box–Muller).
     public mutating func normal() -> Double {
         let u = Double.random(in: Double.ulpOfOne..<1, using: &self)
