@@ -27,6 +27,7 @@ import argparse
 import collections
 import datetime as _dt
 import json
+import os
 import random
 import sys
 
@@ -34,23 +35,10 @@ SEED = 20261124
 EVENTS = 3000
 START = "2026-11-24T10:00:00"
 
-MODELS = [
-    # (name, positive label, negative label) -- as in bench/gen_model_logs.py
-    ("fraud-detector", "fraud", "legit"),
-    ("churn-predictor", "churn", "stay"),
-    ("credit-scorer", "reject", "approve"),
-    ("spam-filter", "spam", "ham"),
-]
-COUNTRIES = ["DE", "US", "FR", "GB", "NL", "ES", "IT", "PL", "SE", "JP", "BR", "IN"]
-CHANNELS = ["web", "mobile", "api", "pos"]
-ERRORS = [
-    "feature store timeout after 250ms",
-    "model backend unavailable: connection refused",
-    "invalid feature vector: amount is NaN",
-    "CUDA out of memory while allocating batch",
-    "deadline exceeded",
-]
-ERROR_RATE = 0.015
+# Models, countries, channels, error messages and the error rate: the benchmark generator's own,
+# so the demo's logs have exactly the benchmark's shape.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from gen_model_logs import CHANNELS, COUNTRIES, ERROR_RATE, ERRORS, MODELS  # noqa: E402
 
 # The two episodes, as half-open ranges of event numbers.
 DRIFT = range(1800, 2400)          # fraud-detector
