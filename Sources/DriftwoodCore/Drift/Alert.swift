@@ -203,3 +203,24 @@ extension JSONValue {
         return storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
     }
 }
+
+extension Alert {
+    /// Appends the trigger, then right after it an alert event for each of `alerts` (which is
+    /// emptied, capacity kept): the order SPEC §4 asks for, shared by `drift` and `monitor`.
+    public static func emit(
+        _ alerts: inout [Alert], after trigger: consuming Event, into out: inout [Event], stage: String,
+        hostName: String
+    ) {
+        if alerts.isEmpty {
+            out.append(trigger)
+            return
+        }
+        let timestamp = trigger.fields.value(at: .timestamp)
+        let origin = trigger.origin
+        out.append(trigger)
+        for alert in alerts {
+            out.append(alert.event(timestamp: timestamp, origin: origin, stage: stage, hostName: hostName))
+        }
+        alerts.removeAll(keepingCapacity: true)
+    }
+}

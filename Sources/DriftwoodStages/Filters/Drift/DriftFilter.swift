@@ -256,17 +256,7 @@ public final class DriftFilter: Filter {
         Self.driftName.bytes.withUnsafeBufferPointer { (json + start).update(from: $0.baseAddress!, count: $0.count) }
         event.fields.setMember(Self.driftName, member: UnsafeBufferPointer(start: json + start, count: n - start), hint: &driftHint)
         if detected { event.fields.addTag("drift") }
-        if pendingAlerts.isEmpty {
-            out.append(event)
-            return
-        }
-        let timestamp = event.fields.value(at: .timestamp)
-        let origin = event.origin
-        out.append(event)
-        for alert in pendingAlerts {
-            out.append(alert.event(timestamp: timestamp, origin: origin, stage: stage, hostName: hostName))
-        }
-        pendingAlerts.removeAll(keepingCapacity: true)
+        Alert.emit(&pendingAlerts, after: event, into: &out, stage: stage, hostName: hostName)
     }
 
     func raise(feature f: Int, group: String?, score: Double, firing: Bool) {

@@ -123,17 +123,7 @@ public final class MonitorFilter: Filter {
             group.latencies.add(latency)
             if group.latencies.isFull { checkLatency(group) }
         }
-        if pendingAlerts.isEmpty {
-            out.append(event)
-            return
-        }
-        let timestamp = event.fields.value(at: .timestamp)
-        let origin = event.origin
-        out.append(event)
-        for alert in pendingAlerts {
-            out.append(alert.event(timestamp: timestamp, origin: origin, stage: stage, hostName: hostName))
-        }
-        pendingAlerts.removeAll(keepingCapacity: true)
+        Alert.emit(&pendingAlerts, after: event, into: &out, stage: stage, hostName: hostName)
     }
 
     func checkErrorRate(_ group: Group) {
