@@ -4,6 +4,7 @@ import DriftwoodCore
 /// Adding a stage type means adding a line here; the engine never changes.
 public enum StageCatalog {
     static let entries: [Entry] = [
+        .input("file", FileConfig.init) { c, env in try FileInput(config: c, environment: env) },
         .input("stdin", StdinConfig.init) { c, env in StdinInput(config: c, environment: env) },
         .filter("parse", ParseConfig.init) { c, _ in try ParseFilter(config: c) },
         .filter("enrich", EnrichConfig.init) { c, env in try EnrichFilter(config: c, environment: env) },

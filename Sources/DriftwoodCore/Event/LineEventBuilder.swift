@@ -80,6 +80,31 @@ public struct LineEventBuilder: Sendable {
     }
 
     let logKey = Array("log".utf8)
+
+    /// The fields of one line read from a file: as `make(line:…)`, plus
+    /// `log: {file: {path}, offset}` — `logPrefix` is `{"file":{"path":"…"},"offset":` for the
+    /// file (see `filePrefix(path:)`), completed here with the line's offset.
+    @inline(__always)
+    public func make(
+        line: UnsafeBufferPointer<UInt8>, timestamp: [UInt8], logPrefix: [UInt8], offset: UInt64,
+        storage: consuming Fields.Storage? = nil
+    ) -> Fields {
+        var fields = make(line: line, timestamp: timestamp, log: nil, storage: storage)
+        let start = Int32(fields.arena.count)
+        fields.arena.append(contentsOf: logPrefix)
+        JSONWriter.appendInteger(Int64(truncatingIfNeeded: offset), to: &fields.arena)
+        fields.arena.append(UInt8(ascii: "}"))
+        fields.appendMember(name: logKey, valueStart: start, valueEnd: Int32(fields.arena.count), isText: false)
+        return fields
+    }
+
+    /// `{"file":{"path":"<path>"},"offset":` — the start of a file event's `log` member.
+    public static func filePrefix(path: String) -> [UInt8] {
+        var out = Array(#"{"file":{"path":"#.utf8)
+        JSONWriter.appendString(path, to: &out)
+        out += Array(#"},"offset":"#.utf8)
+        return out
+    }
 }
 
 extension Fields {

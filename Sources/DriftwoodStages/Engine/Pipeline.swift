@@ -125,6 +125,7 @@ public final class Pipeline: @unchecked Sendable {
             startThread(name: "output \(stage.id)") { [self] in
                 runOutput(stage, queue: outputQueues[k])
                 if outputsLeft.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    for (_, input) in inputs { input.close() }
                     done.signal()
                 }
             }

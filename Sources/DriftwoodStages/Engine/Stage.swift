@@ -12,6 +12,13 @@ public protocol Input: AnyObject, Sendable {
     func run(emit: (inout EventBatch) -> Void) throws
     /// Asks `run` to return soon (graceful shutdown): stop reading, keep what was read.
     func stop()
+    /// Everything is delivered (or the process is about to exit): save what must survive a
+    /// restart (a file input's checkpoints).
+    func close()
+}
+
+extension Input {
+    public func close() {}
 }
 
 /// A filter changes, drops or adds events. Filters are synchronous and run on the pipeline's

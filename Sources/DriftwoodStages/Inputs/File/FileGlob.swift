@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Expands `paths` globs into files: `*`, `?` and `[..]` within one path component (as the
+/// shell, with fnmatch(3); names starting with a dot only match a pattern that starts with one),
+/// and `**` for any number of directories, zero included. Symbolic links to files are followed;
+/// `**` does not descend into linked directories (no cycles).
+public struct FileGlob: Sendable {
+    /// The patterns, made absolute.
+    public let patterns: [String]
+    /// Exclusions: with a `/`, matched against the whole path; without, against the file's name.
+    public let exclude: [String]
+
+    /// - Parameter directory: what relative patterns resolve against (the working directory).
+    public init(paths: [String], exclude: [String], directory: String) {
+        patterns = paths.map { Self.absolute($0, in: directory) }
+        self.exclude = exclude.map { $0.contains("/") ? Self.absolute($0, in: directory) : $0 }
+    }
+
+    /// A regular file found by a scan.
+    public struct Found: Sendable {
+        public let path: String
+        public let device: UInt64
+        public let inode: UInt64
+        public let size: UInt64
+    }
+
+    /// Every regular file the patterns match now and no exclusion matches, once each, by path.
+    public func scan() -> [Found] {
+        var found: [Found] = []
+        var seen = Set<String>()
+        for pattern in patterns {
+            let parts = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+                .filter { $0 != "." }
+            walk("", parts[...]) { path in
+                guard seen.insert(path).inserted, !isExcluded(path) else { return }
+                var st = stat()
+                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return }
+                found.append(Found(path: path, device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: UInt64(st.st_size)))
+            }
+        }
+        return found
+    }
+
+    /// True when an `exclude` pattern matches the path.
+    public func isExcluded(_ path: String) -> Bool {
+        guard !exclude.isEmpty else { return false }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        for pattern in exclude {
+            if pattern.contains("/") {
+                if fnmatch(pattern, path, 0) == 0 { return true }
+            } else if fnmatch(pattern, name, FNM_PERIOD) == 0 {
+                return true
+            }
+        }
+        return false
+    }
+
+    private func walk(_ base: String, _ parts: ArraySlice<String>, _ found: (String) -> Void) {
+        guard let part = parts.first else {
+            found(base.isEmpty ? "/" : base)
+            return
+        }
+        let rest = parts.dropFirst()
+        if part == "**" {
+            walk(base, rest, found)  // zero directories
+            for name in entries(of: base) where !name.hasPrefix(".") {
+                let child = base + "/" + name
+                if isDirectory(child, followLinks: false) { walk(child, parts, found) }
+            }
+            return
+        }
+        if !Self.hasMagic(part) {
+            let child = base + "/" + part
+            if rest.isEmpty || isDirectory(child, followLinks: true) { walk(child, rest, found) }
+            return
+        }
+        for name in entries(of: base) where fnmatch(part, name, FNM_PERIOD) == 0 {
+            let child = base + "/" + name
+            if rest.isEmpty || isDirectory(child, followLinks: true) { walk(child, rest, found) }
+        }
+    }
+
+    private func entries(of directory: String) -> [String] {
+        guard let dir = opendir(directory.isEmpty ? "/" : directory) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    private func isDirectory(_ path: String, followLinks: Bool) -> Bool {
+        var st = stat()
+        let r = followLinks ? stat(path, &st) : lstat(path, &st)
+        return r == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    static func hasMagic(_ part: String) -> Bool {
+        part.contains { $0 == "*" || $0 == "?" || $0 == "[" }
+    }
+
+    static func absolute(_ path: String, in directory: String) -> String {
+        if path.hasPrefix("/") { return path }
+        return directory.hasSuffix("/") ? directory + path : directory + "/" + path
+    }
+}
