@@ -16,8 +16,8 @@ import Synchronization
 public final class CheckpointStore: @unchecked Sendable {
     public let path: String
     let logger: Logger
-    /// Shortest time between two saves.
-    let interval: Double
+    /// Shortest time between two saves (the smallest any input asked for).
+    private let intervalMicroseconds = Atomic<Int>(1_000_000)
 
     // Guarded by `mutex`.
     private var mutex = pthread_mutex_t()
@@ -33,14 +33,17 @@ public final class CheckpointStore: @unchecked Sendable {
     private static let stores = Mutex<[String: CheckpointStore]>([:])
 
     /// The store for `dataDir` (made on first use, its file read then).
-    public static func shared(dataDir: String, logger: Logger) -> CheckpointStore {
+    public static func shared(dataDir: String, logger: Logger, interval: Double) -> CheckpointStore {
         let path = FileGlob.absolute(dataDir, in: FileManager.default.currentDirectoryPath) + "/checkpoints.json"
-        return stores.withLock { stores in
+        let store = stores.withLock { stores in
             if let store = stores[path] { return store }
-            let store = CheckpointStore(path: path, logger: logger)
+            let store = CheckpointStore(path: path, logger: logger, interval: interval)
             stores[path] = store
             return store
         }
+        store.intervalMicroseconds.store(
+            min(store.intervalMicroseconds.load(ordering: .relaxed), Int(interval * 1_000_000)), ordering: .relaxed)
+        return store
     }
 
     /// Saves every store now (before an immediate exit).
@@ -48,10 +51,10 @@ public final class CheckpointStore: @unchecked Sendable {
         for store in stores.withLock({ Array($0.values) }) { store.save() }
     }
 
-    init(path: String, logger: Logger, interval: Double = 0.1) {
+    init(path: String, logger: Logger, interval: Double = 1.0) {
         self.path = path
         self.logger = logger
-        self.interval = interval
+        intervalMicroseconds.store(Int(interval * 1_000_000), ordering: .relaxed)
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&changed, nil)
         for c in load() { checkpoints[c.input, default: [:]][c.key] = c }
@@ -213,7 +216,8 @@ public final class CheckpointStore: @unchecked Sendable {
             while !dirty { pthread_cond_wait(&changed, &mutex) }
             pthread_mutex_unlock(&mutex)
             save()
-            usleep(useconds_t(interval * 1_000_000))
+            let pause = intervalMicroseconds.load(ordering: .relaxed)
+            if pause > 0 { usleep(useconds_t(pause)) }
         }
     }
 

@@ -44,12 +44,18 @@ public struct FileConfig: StageConfig {
     public var batchSize: Int
     /// Bytes at the start of a file that identify it beside its device and inode; default 1024.
     public var fingerprintBytes: Int
+    /// Longest time between an acknowledgement and the checkpoint file that records it; default
+    /// 1s (what `kill -9` can make a JSONL output receive twice; Elasticsearch's fingerprint ids
+    /// make such re-sends harmless). `0s` saves after every acknowledgement.
+    public var checkpointInterval: Duration
 
     public init(
         paths: [String], exclude: [String] = [], mode: Mode = .tail, startAt: StartAt = .beginning,
         scanInterval: Duration = .seconds(1), closeInactive: Duration = .seconds(300), maxLineBytes: Int = 1 << 20,
-        multiline: Multiline? = nil, batchSize: Int = 1024, fingerprintBytes: Int = 1024
+        multiline: Multiline? = nil, batchSize: Int = 1024, fingerprintBytes: Int = 1024,
+        checkpointInterval: Duration = .seconds(1)
     ) {
+        self.checkpointInterval = checkpointInterval
         self.paths = paths
         self.exclude = exclude
         self.mode = mode
@@ -84,6 +90,7 @@ public struct FileConfig: StageConfig {
         if fingerprintBytes < 1 {
             c.error("must be at least 1 byte", at: c.node("fingerprint_bytes"), key: "fingerprint_bytes")
         }
+        checkpointInterval = c.duration("checkpoint_interval", default: .seconds(1))
         if let m = c.object("multiline") {
             let start = m.string("start")
             if start == nil && !m.has("start") {

@@ -31,6 +31,8 @@ public final class FileInput: Input, @unchecked Sendable {
     private var timestamp: [UInt8] = []
     private var eventsRead = 0
     private var warnedDescriptors = false
+    /// Files with lines in the batch being built.
+    private var touched: [Harvester] = []
     /// Files that could not be opened, warned about once.
     private var warnedPaths = Set<String>()
 
@@ -40,7 +42,8 @@ public final class FileInput: Input, @unchecked Sendable {
         self.logger = environment.logger
         glob = FileGlob(paths: config.paths, exclude: config.exclude, directory: FileManager.default.currentDirectoryPath)
         builder = LineEventBuilder(inputType: "file", hostName: environment.hostName)
-        store = CheckpointStore.shared(dataDir: environment.dataDir, logger: environment.logger)
+        store = CheckpointStore.shared(
+            dataDir: environment.dataDir, logger: environment.logger, interval: Self.seconds(config.checkpointInterval))
         if let m = config.multiline {
             multiline = (try LineStartPattern(m.start), m.maxLines)
         } else {
@@ -52,6 +55,11 @@ public final class FileInput: Input, @unchecked Sendable {
 
     /// Saves the checkpoints once everything is delivered (or at an early exit).
     public func close() { store.save() }
+
+    /// How long the tail loop waits when every file was read to its end: the latency of a
+    /// new line, against the cost of looking (a quarter of a second, as fast as most
+    /// applications flush; Filebeat waits 1 to 10 seconds).
+    let idleWait = 0.25
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
@@ -68,9 +76,9 @@ public final class FileInput: Input, @unchecked Sendable {
     // MARK: Tail mode
 
     private func tail(_ emit: (inout EventBatch) -> Void) {
-        let scanEvery = seconds(config.scanInterval)
-        let closeAfter = seconds(config.closeInactive)
-        let timeout = config.multiline.map { seconds($0.timeout) } ?? .infinity
+        let scanEvery = Self.seconds(config.scanInterval)
+        let closeAfter = Self.seconds(config.closeInactive)
+        let timeout = config.multiline.map { Self.seconds($0.timeout) } ?? .infinity
         var nextScan = 0.0
         var first = true
         while !isStopping {
@@ -80,17 +88,19 @@ public final class FileInput: Input, @unchecked Sendable {
                 first = false
                 nextScan = now + scanEvery
             }
-            var progressed = false
+            // Go round again at once only when some file has more than one round's budget
+            // waiting; otherwise wait for lines to accumulate (`idleWait`).
+            var more = false
             for h in harvesters.values where h.reader != nil {
                 if isStopping { break }
-                if pump(h, budget: 4 << 20, emit) { progressed = true }
+                if pump(h, budget: 4 << 20, emit), !h.atEOF { more = true }
             }
             now = Self.now()
+            for h in harvesters.values {
+                if let joiner = h.joiner, joiner.hasPending, now - h.lastLine >= timeout { flushJoiner(h) }
+            }
+            seal(emit)
             for h in Array(harvesters.values) {
-                if let joiner = h.joiner, joiner.hasPending, now - h.lastLine >= timeout {
-                    flushJoiner(h)
-                    send(h, emit)
-                }
                 guard h.reader != nil, h.atEOF else { continue }
                 if let since = h.orphanSince, now - max(since, h.lastGrowth) >= max(2 * scanEvery, 1) {
                     // Renamed away or deleted, and read to its end: release it.
@@ -102,16 +112,14 @@ public final class FileInput: Input, @unchecked Sendable {
                     h.reader = nil
                 }
             }
-            if !progressed {
-                let wait = min(0.1, max(0.001, nextScan - Self.now()))
+            if !more {
+                let wait = min(idleWait, max(0.001, nextScan - Self.now()))
                 usleep(useconds_t(wait * 1_000_000))
             }
         }
         // Graceful stop: a pending multiline event is complete as far as anyone will know.
-        for h in harvesters.values where h.joiner?.hasPending == true {
-            flushJoiner(h)
-            send(h, emit)
-        }
+        for h in harvesters.values where h.joiner?.hasPending == true { flushJoiner(h) }
+        seal(emit)
     }
 
     // MARK: Read mode
@@ -138,10 +146,8 @@ public final class FileInput: Input, @unchecked Sendable {
                 if !more { break }
             }
             if isStopping {
-                if h.joiner?.hasPending == true {
-                    flushJoiner(h)
-                    send(h, emit)
-                }
+                if h.joiner?.hasPending == true { flushJoiner(h) }
+                seal(emit)
                 break
             }
             if let damage = h.reader?.damaged {
@@ -353,7 +359,7 @@ public final class FileInput: Input, @unchecked Sendable {
             buffer.withUnsafeBufferPointer { all in
                 h.splitter.feed(UnsafeBufferPointer(rebasing: all[from..<n])) { line in
                     take(line, of: h)
-                    if batch.count >= config.batchSize { send(h, emit) }
+                    if batch.count >= config.batchSize { seal(emit) }
                 }
             }
         }
@@ -367,13 +373,14 @@ public final class FileInput: Input, @unchecked Sendable {
             h.fingerprint = grown
             store.refingerprint(input: environment.id, key: h.key, grown)
         }
-        send(h, emit)
+        if config.mode == .read { seal(emit) }
         return read > 0
     }
 
     /// A complete line of `h`.
     private func take(_ line: LineSplitter.Line, of h: Harvester) {
         h.lastLineEnd = line.endOffset
+        touch(h)
         if h.joiner != nil {
             h.lastLine = Self.now()
             h.joiner!.add(line) { joined in
@@ -387,6 +394,7 @@ public final class FileInput: Input, @unchecked Sendable {
     }
 
     private func add(_ bytes: UnsafeBufferPointer<UInt8>, offset: UInt64, of h: Harvester, truncated: Bool, cut: Bool) {
+        touch(h)
         if recycled.isEmpty { FieldsPool.shared.take(config.batchSize, into: &recycled) }
         var fields = builder.make(
             line: bytes, timestamp: timestamp, logPrefix: h.logPrefix, offset: offset, storage: recycled.popLast())
@@ -403,20 +411,40 @@ public final class FileInput: Input, @unchecked Sendable {
         }
     }
 
-    /// Sends the batch (lines of `h` only), or records that `h` moved on without events.
-    private func send(_ h: Harvester, _ emit: (inout EventBatch) -> Void) {
-        let covered = h.covered
-        guard !batch.isEmpty || covered != h.lastSent else { return }
-        if batch.isEmpty {
-            h.ledger.skipped(upTo: covered)
-        } else {
-            let ticket = h.ledger.sent(upTo: covered)
-            let ledger = h.ledger
-            batch.acknowledgement = Acknowledgement(count: 1) { ledger.complete(ticket) }
-            emit(&batch)
-            batch.events.reserveCapacity(config.batchSize)
+    /// Sends the batch, which may hold lines of several files (a round over many slowly
+    /// growing files makes one batch, not one per file). Each file it touched gets a ticket
+    /// for what the batch covers of it; the batch's acknowledgement settles them all.
+    /// A file that moved on without making events (blank lines) records that alone.
+    private func seal(_ emit: (inout EventBatch) -> Void) {
+        var tickets: [(OffsetLedger, UInt64)] = []
+        tickets.reserveCapacity(touched.count)
+        for h in touched {
+            h.touched = false
+            let covered = h.covered
+            guard covered != h.lastSent else { continue }
+            if batch.isEmpty {
+                h.ledger.skipped(upTo: covered)
+            } else {
+                tickets.append((h.ledger, h.ledger.sent(upTo: covered)))
+            }
+            h.lastSent = covered
         }
-        h.lastSent = covered
+        touched.removeAll(keepingCapacity: true)
+        guard !batch.isEmpty else { return }
+        let settle = tickets
+        batch.acknowledgement = Acknowledgement(count: 1) {
+            for (ledger, ticket) in settle { ledger.complete(ticket) }
+        }
+        emit(&batch)
+        batch.events.reserveCapacity(config.batchSize)
+    }
+
+    /// `h` has lines in (or bytes read for) the batch being built.
+    private func touch(_ h: Harvester) {
+        if !h.touched {
+            h.touched = true
+            touched.append(h)
+        }
     }
 
     /// The file is done with: its last line (even without a newline) and pending multiline event
@@ -426,7 +454,8 @@ public final class FileInput: Input, @unchecked Sendable {
         h.splitter.finish { line in take(line, of: h) }
         if h.joiner?.hasPending == true { flushJoiner(h) }
         h.lastLineEnd = max(h.lastLineEnd, h.splitter.offset)
-        send(h, emit)
+        touch(h)
+        seal(emit)
         h.reader = nil
         harvesters[h.key] = nil
         if retire { h.ledger.retire() }
@@ -434,7 +463,7 @@ public final class FileInput: Input, @unchecked Sendable {
 
     // MARK: Helpers
 
-    private func seconds(_ d: Duration) -> Double {
+    static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 

@@ -27,6 +27,8 @@ final class Harvester {
     var lastLine: Double = 0
     /// Since when the file is no longer at any matched path (renamed away or deleted).
     var orphanSince: Double?
+    /// Has lines in the batch being built.
+    var touched = false
     /// The last read found nothing more.
     var atEOF = false
     /// Size of the file when its handle was released; it is reopened when it grows past this.
