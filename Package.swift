@@ -60,6 +60,10 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings),
-        .testTarget(name: "EndToEndTests", dependencies: ["DriftwoodCore"], swiftSettings: swiftSettings),
+        // Yams: the tests read docker-compose.yml, the Grafana provisioning and the pipelines as YAML.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["DriftwoodCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
     ]
 )

@@ -69,7 +69,14 @@ JUNK = {
 
 def make_event(rnd, i, ts):
     """One log record for event number i, honouring the drift and burst episodes."""
-    in_drift, in_burst = i in DRIFT, i in BURST
+    return make_record(rnd, ts, "drift" if i in DRIFT else "burst" if i in BURST else None)
+
+
+def make_record(rnd, ts, episode=None):
+    """One log record during `episode`: None (normal traffic), "drift" (fraud-detector's inputs
+    shift) or "burst" (churn-predictor errors and slows down). deploy/writer/write_model_logs.py,
+    the docker-compose stack's log writer, makes its episodes with this too."""
+    in_drift, in_burst = episode == "drift", episode == "burst"
     if (in_drift or in_burst) and rnd.random() < EPISODE_SHARE:
         name = DRIFT_MODEL if in_drift else BURST_MODEL
         model = next(m for m in MODELS if m[0] == name)

@@ -447,21 +447,30 @@ import Testing
         #expect(lines.allSatisfy { ($0["error"] as? [String: Any])?["type"] as? String == "tls_error" })
     }
 
+    /// pipelines/model-logs-to-es.yml, its file input swapped for stdin (the filters, the output
+    /// and the template as shipped), takes the sample logs and their alerts.
     @Test func theShippedPipelineAndTemplateTakeTheSampleLogs() throws {
         let osmem = try Osmem.start()
         defer { osmem.stop() }
         let root = Driftwood.packageRoot
-        let check = try Driftwood.run(["check", "pipelines/model-logs-to-es.yml"], directory: root)
-        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 3 filters, 1 outputs\n", "\(check.stderr)")
         let dir = try Driftwood.temporaryDirectory()
+        let shipped = try StackFiles.text("pipelines/model-logs-to-es.yml")
+        let pipeline = try Driftwood.write(
+            StackFiles.replacingInputs(of: shipped, with: "  - type: stdin"), to: "model-logs-stdin.yml", in: dir)
+        let check = try Driftwood.run(["check", pipeline], directory: root)
+        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 5 filters, 1 outputs\n", "\(check.stderr)")
         let samples = try Data(contentsOf: root.appendingPathComponent("samples/model_logs.jsonl"))
         let result = try Driftwood.run(
-            ["run", root.appendingPathComponent("pipelines/model-logs-to-es.yml").path, "--data-dir", dir.path],
-            stdin: samples, directory: root, timeout: 240, environment: ["ES_URL": osmem.url])
+            ["run", pipeline, "--data-dir", dir.appendingPathComponent("data").path],
+            stdin: samples, directory: root, timeout: 240,
+            environment: ["ES_URL": osmem.url, "DRIFTWOOD_METRICS_ADDRESS": "127.0.0.1:0"])
         #expect(result.code == 0, "\(result.stderr)")
         let lines = samples.filter { $0 == 0x0A }.count  // empty and broken lines too: they become events
-        #expect(try osmem.count("model-logs-*") == lines)
-        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("dead_letter/es.jsonl").path))
+        let documents = try osmem.documents("model-logs-*")
+        let alerts = documents.filter { ($0["event"] as? [String: Any])?["kind"] as? String == "alert" }
+        #expect(!alerts.isEmpty, "the samples' drift episode and error burst raise alerts")
+        #expect(documents.count == lines + alerts.count)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/dead_letter/es.jsonl").path))
         let mapping = "\(try osmem.get("/model-logs-*/_mapping"))"
         #expect(mapping.contains("model_version") && mapping.contains("latency_ms"))
     }
