@@ -21,7 +21,7 @@ deps:
 demo: deps
 	swift build -c release --product driftwood
 	rm -rf $(DEMO_OUT) $(DEMO_STATE)
-	"$(BIN)/driftwood" run pipelines/demo.yml --data-dir $(DEMO_STATE) < samples/model_logs.jsonl
+	"$(BIN)/driftwood" run pipelines/demo.yml --data-dir $(DEMO_STATE)
 	@echo
 	@echo "== lines written under $(DEMO_OUT)/"
 	@find $(DEMO_OUT) -type f | sort | xargs -r wc -l

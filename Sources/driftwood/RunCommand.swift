@@ -53,6 +53,7 @@ struct RunCommand: AsyncParsableCommand {
                 seen += 1
                 if seen >= 2 {
                     logger.warning("second signal: exiting now", metadata: ["signal": "\(signal)"])
+                    CheckpointStore.saveAll()  // what was delivered so far, no more
                     Foundation.exit(signal == .sigint ? 130 : 143)
                 }
             }
@@ -60,6 +61,7 @@ struct RunCommand: AsyncParsableCommand {
         try await group.run()
         watcher.cancel()
         if service.outcome == .timedOut {
+            CheckpointStore.saveAll()
             logger.error("shutdown_timeout passed before everything was delivered; exiting")
             throw ExitCode(1)
         }
