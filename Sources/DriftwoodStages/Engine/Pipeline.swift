@@ -98,6 +98,8 @@ public final class Pipeline: @unchecked Sendable {
             startThread(name: "input \(id)") { [self] in
                 do {
                     try input.run { batch in
+                        // An input's events in are the events it read, all handed on.
+                        m.eventsIn(batch.count)
                         m.eventsOut(batch.count)
                         filterQueue.push(moving: &batch, bytes: Self.byteCount(batch))
                     }
