@@ -15,6 +15,12 @@ public struct StageMetrics: Sendable {
 
     public func eventsIn(_ n: Int) { if n > 0 { inCounter.increment(by: n) } }
     public func eventsOut(_ n: Int) { if n > 0 { outCounter.increment(by: n) } }
+    /// `driftwood_queue_events{stage}`: events waiting in front of a stage (`Pipeline.queueDepths`),
+    /// set when `/metrics` is scraped, never on the hot path.
+    public static func queueDepth(stage: String) -> Gauge {
+        Gauge(label: "driftwood_queue_events", dimensions: [("stage", stage)])
+    }
+
     public func dropped(_ n: Int, reason: String) {
         guard n > 0 else { return }
         Counter(label: "driftwood_events_dropped_total", dimensions: [("stage", stage), ("reason", reason)])
