@@ -115,10 +115,16 @@ import Testing
         #expect(result.code == 0)
         let logLines = result.stderr.split(separator: "\n")
         #expect(!logLines.isEmpty)
+        var objects: [[String: Any]] = []
         for line in logLines {
             let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
             #expect(object?["log.level"] != nil && object?["message"] != nil && object?["@timestamp"] != nil)
+            #expect(object?["log.logger"] as? String == "driftwood" && object?["event.dataset"] as? String == "driftwood.log")
+            objects += object.map { [$0] } ?? []
         }
+        // Metadata goes under driftwood. (ECS has no such keys), so none clashes with an ECS field.
+        let started = objects.first { $0["message"] as? String == "pipeline started" }
+        #expect(started?["driftwood.pipeline"] as? String == "p" && started?["driftwood.outputs"] as? String == "1")
         // Event data goes to stdout only.
         #expect(!result.stderr.contains("hello"))
         #expect(result.stdout.contains(#""message":"hello""#))
