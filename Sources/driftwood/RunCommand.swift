@@ -28,13 +28,26 @@ struct RunCommand: AsyncParsableCommand {
             }
             config.metricsAddress = metricsAddress
         }
+        // Before any stage exists, so every counter the stages create is a Prometheus one.
+        let endpoints = MetricsEndpoints(registry: PrometheusExport.bootstrap(), unhealthyAfter: config.unhealthyAfter)
+        var server: MetricsServer?
+        if let address = config.metricsAddress {
+            do {
+                server = try await MetricsServer.bind(address, endpoints: endpoints, logger: logger)
+            } catch {
+                logger.critical("\(error)")
+                throw ExitCode(1)
+            }
+        }
         let engine: Pipeline
         do {
             engine = try PipelineBuilder.pipeline(config, logger: logger, hostName: PipelineFile.hostName)
         } catch {
             logger.critical("cannot start the pipeline", metadata: ["error": "\(error)"])
+            await server?.close()
             throw ExitCode(1)
         }
+        endpoints.watch(engine)
         logger.info(
             "pipeline started",
             metadata: [
@@ -42,10 +55,12 @@ struct RunCommand: AsyncParsableCommand {
                 "outputs": "\(config.outputs.count)",
             ])
         let service = PipelineService(engine: engine, shutdownTimeout: config.shutdownTimeout, logger: logger)
+        // Services stop in reverse order: the metrics server answers until the pipeline has drained.
+        var services = [ServiceGroupConfiguration.ServiceConfiguration]()
+        if let server { services.append(.init(service: server)) }
+        services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         // A second signal exits at once; checkpoints then cover only what was delivered.
         let watcher = Task.detached {
             var seen = 0

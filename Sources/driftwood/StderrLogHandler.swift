@@ -5,7 +5,8 @@ import DriftwoodCore
 import Logging
 
 /// Driftwood's own log on stderr: readable text, or one JSON object a line with ECS-style keys
-/// (`@timestamp`, `log.level`, `message`, then metadata) so driftwood can ship its own log.
+/// (`@timestamp`, `log.level`, `log.logger`, `message`, `event.dataset`, then metadata) so
+/// driftwood can ship its own log.
 struct StderrLogHandler: LogHandler {
     enum Format: String, CaseIterable { case text, json }
 
@@ -38,14 +39,22 @@ struct StderrLogHandler: LogHandler {
             JSONWriter.appendString(label, to: &out)
             out += Array(#","message":"#.utf8)
             JSONWriter.appendString(event.message.description, to: &out)
+            out += Array(#","event.dataset":"driftwood.log""#.utf8)
             for (k, v) in merged.sorted(by: { $0.key < $1.key }) {
                 out.append(UInt8(ascii: ","))
-                JSONWriter.appendString(k, to: &out)
+                JSONWriter.appendString(Self.ecsKey(k), to: &out)
                 out.append(UInt8(ascii: ":"))
                 JSONWriter.appendString("\(v)", to: &out)
             }
             out += Array("}\n".utf8)
         }
         out.withUnsafeBufferPointer { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// The JSON key of a metadata key: `error` is ECS's `error.message`; the rest (`stage`,
+    /// `host`, `path`, …) go under `driftwood.`, so none clashes with an ECS field of another type
+    /// (`host` is an object there).
+    static func ecsKey(_ key: String) -> String {
+        key == "error" ? "error.message" : "driftwood." + key
     }
 }

@@ -88,11 +88,21 @@ import Testing
         let early = h.recorder.snapshot()
         #expect(early.events["A", default: []].count >= 2, "A kept accepting while B was stuck")
         #expect(early.acks.isEmpty, "acknowledged while output B still held the batch: \(early.acks)")
+        // /health: B holds events and delivered none for longer than the limit; A is fine.
+        let limit = Duration.milliseconds(200)
+        let stuck = h.pipeline.outputHealth[1].report(unhealthyAfter: limit)
+        #expect(stuck.state == .blocked && stuck.eventsDelivered == 0 && stuck.eventsPending > 0, "\(stuck)")
+        let moving = h.pipeline.outputHealth[0].report(unhealthyAfter: limit)
+        #expect(moving.state == .ok && moving.eventsDelivered >= 2 && moving.eventsPending == 0, "\(moving)")
         gate.signal()
         #expect(h.pipeline.wait(timeout: 30))
         let r = h.recorder.snapshot()
         #expect(r.acks == Dictionary(uniqueKeysWithValues: (0..<12).map { ($0, 1) }))
         #expect(r.violations.isEmpty, "\(r.violations)")
+        for health in h.pipeline.outputHealth {
+            let done = health.report(unhealthyAfter: limit)
+            #expect(done.state == .ok && done.eventsDelivered == 12 && done.lastDelivery != nil, "\(done)")
+        }
     }
 
     @Test func batchWhoseEventsAreAllDroppedIsAcknowledged() throws {
@@ -124,6 +134,9 @@ import Testing
         #expect(r.attempts["A"] == 3 && r.attempts["B"] == 2)
         #expect(r.failed["A"] == [["0.0", "0.1"]])
         #expect(r.events["A"] == ["0.0", "0.1", "1.0"], "the same batch again, nothing lost or reordered")
+        // The failure is over once the retry went through: each event counted once.
+        let a = h.pipeline.outputHealth[0].report(unhealthyAfter: .seconds(60))
+        #expect(a.state == .ok && a.lastError == nil && a.eventsDelivered == 3 && a.eventsPending == 0, "\(a)")
     }
 }
 

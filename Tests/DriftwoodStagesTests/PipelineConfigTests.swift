@@ -301,6 +301,22 @@ import Testing
         #expect(named.name == "fraud" && named.dataDir == ".driftwood/fraud")
         #expect(named.shutdownTimeout == .milliseconds(250))
         #expect(named.metricsAddress == "127.0.0.1:9600")
+        #expect(c.unhealthyAfter == .seconds(60) && named.unhealthyAfter == .seconds(60))
+    }
+
+    @Test func metricsBlock() throws {
+        let stages = "inputs: [{type: stdin}]\noutputs: [{type: stdout}]\n"
+        let c = try load("metrics: {address: ':9600', unhealthy_after: 5s}\n" + stages)
+        #expect(c.metricsAddress == ":9600" && c.unhealthyAfter == .seconds(5))
+        #expect(HostPort(":9600") == HostPort("0.0.0.0:9600"))
+        let typo = try #require(single("metrics: {address: 127.0.0.1:9600, unhealthy_afte: 5s}\n" + stages))
+        #expect(
+            typo.description
+                == "pipelines/model.yml:1:36: metrics: unknown key 'unhealthy_afte' (did you mean 'unhealthy_after'?)")
+        let zero = try #require(single("metrics: {unhealthy_after: 0s}\n" + stages))
+        #expect(zero.description == "pipelines/model.yml:1:28: metrics.unhealthy_after: must be longer than 0s")
+        let port = try #require(single("metrics: {address: localhost}\n" + stages))
+        #expect(port.description == "pipelines/model.yml:1:20: metrics.address: expected HOST:PORT, like 127.0.0.1:9600")
     }
 
     // MARK: Units

@@ -8,6 +8,9 @@ public struct PipelineConfig: Sendable {
     public var dataDir: String
     /// `HOST:PORT` for `/metrics` and `/health`; nil for none.
     public var metricsAddress: String?
+    /// `metrics.unhealthy_after`: `/health` answers 503 once an output with events waiting has
+    /// delivered nothing for this long; default 60s.
+    public var unhealthyAfter: Duration
     /// How long a graceful stop may take to drain; default 30s.
     public var shutdownTimeout: Duration
     public var inputs: [StageSpec]
@@ -56,10 +59,15 @@ public struct PipelineConfig: Sendable {
         let name = top.string("name", default: defaultName)
         let dataDir = top.string("data_dir", default: ".driftwood/\(name)")
         var metricsAddress: String?
+        var unhealthyAfter = Duration.seconds(60)
         if let metrics = top.object("metrics") {
             metricsAddress = metrics.string("address")
             if let address = metricsAddress, HostPort(address) == nil {
                 metrics.error("expected HOST:PORT, like 127.0.0.1:9600", at: metrics.node("address"), key: "address")
+            }
+            unhealthyAfter = metrics.duration("unhealthy_after", default: unhealthyAfter)
+            if unhealthyAfter <= .zero {
+                metrics.error("must be longer than 0s", at: metrics.node("unhealthy_after"), key: "unhealthy_after")
             }
             metrics.finish()
         }
@@ -96,7 +104,8 @@ public struct PipelineConfig: Sendable {
         top.finish()
         if !problems.errors.isEmpty { throw ConfigErrors(problems.errors) }
         return PipelineConfig(
-            name: name, dataDir: dataDir, metricsAddress: metricsAddress, shutdownTimeout: shutdownTimeout,
+            name: name, dataDir: dataDir, metricsAddress: metricsAddress, unhealthyAfter: unhealthyAfter,
+            shutdownTimeout: shutdownTimeout,
             inputs: sections[.input]!, filters: sections[.filter]!, outputs: sections[.output]!)
     }
 

@@ -8,7 +8,7 @@ public final class FilterChain: @unchecked Sendable {
 
     public init(_ stages: [Pipeline.FilterStage]) {
         self.stages = stages
-        self.metrics = stages.map { StageMetrics(stage: $0.id) }
+        self.metrics = stages.map { StageMetrics(stage: $0.id, filter: true) }
     }
 
     /// Applies every filter to `batch` (or the filters in `range`); events whose `when` does not
@@ -18,7 +18,8 @@ public final class FilterChain: @unchecked Sendable {
             let m = metrics[k]
             let filter = stages[k].filter
             let when = stages[k].when
-            m.eventsIn(batch.count)
+            let before = batch.count
+            m.eventsIn(before)
             scratch.removeAll(keepingCapacity: true)
             // Reverse, then pop from the end: events come out in order and are moved, never
             // copied, so no reference counting per event.
@@ -32,7 +33,8 @@ public final class FilterChain: @unchecked Sendable {
             }
             swap(&batch, &scratch)
             m.eventsOut(batch.count)
-            if scratch.count > batch.count { m.dropped(scratch.count - batch.count, reason: "filtered") }
+            // Net of events a filter added (alerts), so a batch that lost some counts them.
+            if before > batch.count { m.dropped(before - batch.count, reason: "filtered") }
         }
     }
 }

@@ -29,11 +29,16 @@ public final class Pipeline: @unchecked Sendable {
         public let when: Condition?
         /// How long the output may sit idle before `flush()` is called.
         public let flushInterval: Double
-        public init(id: String, output: any Output, when: Condition?, flushInterval: Double = 1) {
+        /// Deliveries and failures, for `/health`.
+        public let health: OutputHealth
+        public init(
+            id: String, output: any Output, when: Condition?, flushInterval: Double = 1, health: OutputHealth? = nil
+        ) {
             self.id = id
             self.output = output
             self.when = when
             self.flushInterval = flushInterval
+            self.health = health ?? OutputHealth(output: id)
         }
     }
 
@@ -98,6 +103,8 @@ public final class Pipeline: @unchecked Sendable {
             startThread(name: "input \(id)") { [self] in
                 do {
                     try input.run { batch in
+                        // An input's events in are the events it read, all handed on.
+                        m.eventsIn(batch.count)
                         m.eventsOut(batch.count)
                         filterQueue.push(moving: &batch, bytes: Self.byteCount(batch))
                     }
@@ -160,6 +167,9 @@ public final class Pipeline: @unchecked Sendable {
         for (k, stage) in outputs.enumerated() { d[stage.id] = outputQueues[k].depth }
         return d
     }
+
+    /// Each output's health, in pipeline order.
+    public var outputHealth: [OutputHealth] { outputs.map(\.health) }
 
     // MARK: Threads
 
@@ -241,6 +251,7 @@ public final class Pipeline: @unchecked Sendable {
             switch queue.pop(timeout: stage.flushInterval) {
             case .batch(let batch):
                 m.eventsIn(batch.count)
+                stage.health.received(batch.count)
                 while true {
                     do {
                         try stage.output.write(batch)
@@ -249,15 +260,18 @@ public final class Pipeline: @unchecked Sendable {
                         // Keep the batch: at-least-once delivery retries until it is accepted.
                         logger.error(
                             "output failed; retrying", metadata: ["stage": "\(stage.id)", "error": "\(error)"])
+                        stage.health.failed("\(error)")
                         Thread.sleep(forTimeInterval: backoff)
                         backoff = min(backoff * 2, 30)
                     }
                 }
                 backoff = 0.1
                 m.eventsOut(batch.count)
+                if !stage.output.reportsDeliveries { stage.health.delivered(batch.count) }
             case .timedOut:
                 do { try stage.output.flush() } catch {
                     logger.error("flush failed", metadata: ["stage": "\(stage.id)", "error": "\(error)"])
+                    stage.health.failed("flush failed: \(error)")
                 }
             case .closed:
                 break loop

@@ -37,9 +37,12 @@ public enum PipelineBuilder {
         _ config: PipelineConfig, logger: Logger, hostName: String, limits: Pipeline.Limits = Pipeline.Limits()
     ) throws -> Pipeline {
         let outputs = try config.outputs.map { spec -> Pipeline.OutputStage in
-            let env = environment(for: spec, config: config, logger: logger, hostName: hostName)
+            var env = environment(for: spec, config: config, logger: logger, hostName: hostName)
+            let health = OutputHealth(output: spec.id)
+            env.health = health
             do {
-                return Pipeline.OutputStage(id: spec.id, output: try StageCatalog.makeOutput(spec, env), when: spec.when)
+                return Pipeline.OutputStage(
+                    id: spec.id, output: try StageCatalog.makeOutput(spec, env), when: spec.when, health: health)
             } catch {
                 throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
             }

@@ -58,11 +58,16 @@ public protocol Output: AnyObject, Sendable {
     /// True when the output derives ids from events' origins (`Origin.fingerprint`), so inputs
     /// must fill in what that needs (stdin hashes each line's content).
     var usesFingerprints: Bool { get }
+
+    /// True when the output tells its `OutputHealth` itself when events are delivered (requests
+    /// still in flight when `write` returns); otherwise a `write` that returns counts as delivered.
+    var reportsDeliveries: Bool { get }
 }
 
 extension Output {
     public func encode(_ batch: consuming EventBatch) -> EventBatch { batch }
     public var usesFingerprints: Bool { false }
+    public var reportsDeliveries: Bool { false }
 
     public func flush() throws {}
     public func close() throws { try flush() }
@@ -77,9 +82,12 @@ public struct StageEnvironment: Sendable {
     public let hostName: String
     /// Inputs: some output derives ids from origins, so fill in everything a fingerprint needs.
     public var fingerprints: Bool
+    /// Outputs: where `/health` learns of deliveries and failures (nil for inputs and filters).
+    public var health: OutputHealth?
 
     public init(
-        id: String, pipelineName: String, dataDir: String, logger: Logger, hostName: String, fingerprints: Bool = true
+        id: String, pipelineName: String, dataDir: String, logger: Logger, hostName: String, fingerprints: Bool = true,
+        health: OutputHealth? = nil
     ) {
         self.id = id
         self.pipelineName = pipelineName
@@ -87,5 +95,6 @@ public struct StageEnvironment: Sendable {
         self.logger = logger
         self.hostName = hostName
         self.fingerprints = fingerprints
+        self.health = health
     }
 }

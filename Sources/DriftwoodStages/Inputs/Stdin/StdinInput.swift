@@ -38,6 +38,8 @@ public final class StdinInput: Input {
 
         func add(_ line: LineSplitter.Line) {
             lineNumber += 1
+            // Blank lines make no event, as in the file input (and Filebeat).
+            if line.bytes.isEmpty && !line.truncated { return }
             if recycled.isEmpty { FieldsPool.shared.take(config.batchSize, into: &recycled) }
             var fields = builder.make(line: line.bytes, timestamp: timestamp, storage: recycled.popLast())
             if line.truncated { fields.addTag("_line_truncated") }

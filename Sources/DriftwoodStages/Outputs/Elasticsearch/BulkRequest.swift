@@ -13,6 +13,8 @@ final class BulkChunk: @unchecked Sendable {
     let gzip: [UInt8]
     /// Set by `write` before the chunk is shared with the senders.
     var acknowledgement: Acknowledgement?
+    /// Set by `write` with `acknowledgement`: resolved items count as delivered.
+    var health: OutputHealth?
     private let unresolved: Atomic<Int>
 
     init(items: BulkItems, gzip: [UInt8]) {
@@ -29,6 +31,7 @@ final class BulkChunk: @unchecked Sendable {
         guard n > 0 else { return }
         let left = unresolved.wrappingSubtract(n, ordering: .acquiringAndReleasing).newValue
         precondition(left >= 0, "bulk items resolved twice")
+        health?.delivered(n)
         if left == 0 { acknowledgement?.settle(1) }
     }
 }

@@ -141,6 +141,7 @@ extension ElasticsearchOutput {
         let delay = failure.persistent ? config.retry.backoff.maximum : config.retry.backoff.delay(attempt: request.attempts)
         request.due = monotonicNow() + UInt64(delay.seconds * 1e9)
         metrics.retried()
+        health.failed("\(failure) (\(config.hosts[host].baseURL))")
         if failure.persistent {
             logger.error(
                 "Elasticsearch refused the request; retrying",
@@ -177,6 +178,7 @@ extension ElasticsearchOutput {
             logger.error(
                 "cannot write the dead-letter file; keeping the documents",
                 metadata: ["path": "\(deadLetters.path)", "error": "\(error)"])
+            health.failed("cannot write the dead-letter file \(deadLetters.path): \(error)")
             var request = BulkRequest(items: items.map { ($0.0, $0.1) }, attempts: 0)
             request.due = monotonicNow() + UInt64(config.retry.backoff.maximum.seconds * 1e9)
             withLock {
@@ -236,6 +238,7 @@ extension ElasticsearchOutput {
                 return true
             }
             if failure.hostFault { hostFailed(host, failure) }
+            health.failed("index template: \(failure) (\(config.hosts[host].baseURL))")
             attempt += 1
             let delay = failure.persistent ? config.retry.backoff.maximum : config.retry.backoff.delay(attempt: attempt)
             let metadata = describe(

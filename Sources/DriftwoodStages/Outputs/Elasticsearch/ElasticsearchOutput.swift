@@ -21,6 +21,8 @@ public final class ElasticsearchOutput: Output, @unchecked Sendable {
     let logger: Logger
     let deadLetters: DeadLetterFile
     let metrics: OutputMetrics
+    /// Deliveries (items accepted or dead-lettered) and retried failures, for `/health`.
+    let health: OutputHealth
     /// Ids are ours (fingerprint or template): a 409 on `create` means "already there".
     let idsAssigned: Bool
     let settings: HTTPConnection.Settings
@@ -58,6 +60,7 @@ public final class ElasticsearchOutput: Output, @unchecked Sendable {
         logger = environment.logger
         deadLetters = DeadLetterFile(path: config.deadLetterFile(dataDir: environment.dataDir, outputID: environment.id))
         metrics = OutputMetrics(output: environment.id)
+        health = environment.health ?? OutputHealth(output: environment.id)
         if case .auto = config.documentID { idsAssigned = false } else { idsAssigned = true }
         settings = HTTPConnection.Settings(
             connectTimeout: config.timeouts.connect, requestTimeout: config.timeouts.request, auth: config.auth,
@@ -92,6 +95,10 @@ public final class ElasticsearchOutput: Output, @unchecked Sendable {
         return batch
     }
 
+    /// `write` returns once the events are queued for a request; they are delivered when
+    /// Elasticsearch answers (`BulkChunk.resolve`).
+    public var reportsDeliveries: Bool { true }
+
     /// Ids derive from origins unless Elasticsearch picks them (`document_id: auto`); a template
     /// id falls back to the fingerprint when its field is missing.
     public var usesFingerprints: Bool {
@@ -106,6 +113,7 @@ public final class ElasticsearchOutput: Output, @unchecked Sendable {
             return
         }
         chunk.acknowledgement = batch.acknowledgement
+        chunk.health = health
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
         add(chunk)
