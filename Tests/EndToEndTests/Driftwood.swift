@@ -24,13 +24,14 @@ enum Driftwood {
         return packageRoot.appendingPathComponent(".build/debug/driftwood").path
     }
 
-    /// Runs driftwood with `arguments`, feeding `stdin`, in `directory`.
+    /// Runs driftwood (or `executable`) with `arguments`, feeding `stdin`, in `directory`.
     @discardableResult
     static func run(
-        _ arguments: [String], stdin: Data = Data(), directory: URL? = nil, environment: [String: String] = [:]
+        _ arguments: [String], stdin: Data = Data(), directory: URL? = nil, environment: [String: String] = [:],
+        executable: String? = nil
     ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

@@ -362,6 +362,22 @@ import Testing
         #expect(try FileLogs.numbers(out).sorted() == Array(100..<110) + Array(200..<205))
     }
 
+    /// On a terminal a replay draws a progress bar (bytes, events/s, ETA); `script` gives
+    /// driftwood a pseudo-terminal. Without one, only log lines (checked in the first test).
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func replayShowsAProgressBarOnATerminal() throws {
+        let dir = try Driftwood.temporaryDirectory()
+        try FileLogs.append(FileLogs.lines(0..<20_000), to: dir.appendingPathComponent("a.log").path)
+        let p = try Self.pipeline(paths: ["a.log"], mode: "read", in: dir)
+        let result = try Driftwood.run(
+            ["-qec", "'\(Driftwood.binary)' run '\(p)'", "/dev/null"], directory: dir, executable: "/usr/bin/script")
+        #expect(result.code == 0, "\(result.stdout)")
+        // The terminal's output (stderr included) comes back through script's stdout.
+        #expect(result.stdout.contains("[##############################] 100.0%"), "\(result.stdout)")
+        #expect(result.stdout.contains("events/s") && result.stdout.contains("ETA"))
+        #expect(try FileLogs.numbers(dir.appendingPathComponent("out.jsonl").path).count == 20_000)
+    }
+
     @Test func badFileInputConfigIsReportedWithItsPosition() throws {
         let dir = try Driftwood.temporaryDirectory()
         let p = try Driftwood.write(
