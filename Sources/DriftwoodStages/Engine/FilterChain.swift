@@ -21,16 +21,22 @@ public final class FilterChain: @unchecked Sendable {
             let before = batch.count
             m.eventsIn(before)
             scratch.removeAll(keepingCapacity: true)
-            // Reverse, then pop from the end: events come out in order and are moved, never
-            // copied, so no reference counting per event.
-            batch.reverse()
-            while let event = batch.popLast() {
-                if let when, !when.matches(event.fields) {
-                    scratch.append(event)
-                } else {
-                    filter.apply(event, into: &scratch)
+            // Each event is moved out of the batch, in order, never copied: no reference
+            // counting per event (reversing and popping swapped, and so retained, every event).
+            // The moved-from slots get `Event.empty`, which owns no memory.
+            batch.withUnsafeMutableBufferPointer { events in
+                guard let base = events.baseAddress else { return }
+                for i in 0..<events.count {
+                    let event = (base + i).move()
+                    if let when, !when.matches(event.fields) {
+                        scratch.append(event)
+                    } else {
+                        filter.apply(event, into: &scratch)
+                    }
                 }
+                base.initialize(repeating: Event.empty, count: events.count)
             }
+            batch.removeAll(keepingCapacity: true)
             swap(&batch, &scratch)
             m.eventsOut(batch.count)
             // Net of events a filter added (alerts), so a batch that lost some counts them.
