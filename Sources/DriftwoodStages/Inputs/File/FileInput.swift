@@ -85,6 +85,9 @@ public final class FileInput: Input, @unchecked Sendable {
             var now = Self.now()
             if now >= nextScan {
                 scan(first: first, now: now)
+                if first && harvesters.isEmpty {
+                    logger.warning("no file matches paths yet; looking again every scan_interval", metadata: ["paths": "\(config.paths)"])
+                }
                 first = false
                 nextScan = now + scanEvery
             }
@@ -126,6 +129,9 @@ public final class FileInput: Input, @unchecked Sendable {
 
     private func replay(_ emit: (inout EventBatch) -> Void) {
         let found = scanOnce(first: true)
+        if found.isEmpty {
+            logger.warning("no file matches paths; nothing to replay", metadata: ["paths": "\(config.paths)"])
+        }
         var progress = ReplayProgress(
             files: found.count, totalBytes: found.reduce(0) { $0 + $1.size }, logger: logger,
             terminal: isatty(2) == 1)
