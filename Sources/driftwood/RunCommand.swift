@@ -19,6 +19,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var log: LogOptions
 
     func run() async throws {
+        MemoryTuning.keepFreedBuffers()
         let logger = try log.bootstrap()
         var config = try PipelineFile.load(pipeline)
         if let dataDir { config.dataDir = dataDir }
