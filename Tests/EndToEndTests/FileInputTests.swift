@@ -323,6 +323,31 @@ import Testing
         #expect(numbers.sorted() == Array(0..<count) + [5000, 5001])
     }
 
+    /// More files than descriptors (`ulimit -n 128`, soft and hard): handles of idle files are
+    /// released to open the others, the output keeps descriptors of its own, and a released file
+    /// that grows is reopened.
+    @Test func moreFilesThanDescriptors() throws {
+        let dir = try Driftwood.temporaryDirectory()
+        let count = 600
+        let logs = dir.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        for k in 0..<count {
+            try FileLogs.lines(k..<(k + 1)).write(to: logs.appendingPathComponent("f\(k).log"), atomically: false, encoding: .utf8)
+        }
+        let out = dir.appendingPathComponent("out.jsonl").path
+        let p = try Self.pipeline(paths: ["logs/*.log"], in: dir)
+        let running = try Driftwood.Running(
+            ["-c", "ulimit -n 128 && exec '\(Driftwood.binary)' run '\(p)'"], directory: dir, executable: "/bin/sh")
+        #expect(FileLogs.waitForLines(out, count: count, timeout: 60), "\(running.stderr)")
+        Thread.sleep(forTimeInterval: 0.5)
+        try FileLogs.append(FileLogs.lines(7000..<7001), to: logs.appendingPathComponent("f0.log").path)
+        try FileLogs.append(FileLogs.lines(7001..<7002), to: logs.appendingPathComponent("f599.log").path)
+        #expect(FileLogs.waitForLines(out, count: count + 2, timeout: 30), "\(running.stderr)")
+        #expect(Self.stop(running) == 0)
+        #expect(try FileLogs.numbers(out).sorted() == Array(0..<count) + [7000, 7001])
+        #expect(!running.stderr.contains("Too many open files"))
+    }
+
     @Test func linesCRLFTruncationInvalidUTF8AndPartialLastLine() throws {
         let dir = try Driftwood.temporaryDirectory()
         let log = dir.appendingPathComponent("app.log").path

@@ -8,9 +8,9 @@ extension Driftwood {
         let stdoutURL: URL
         let stderrURL: URL
 
-        init(_ arguments: [String], directory: URL, environment: [String: String] = [:]) throws {
+        init(_ arguments: [String], directory: URL, environment: [String: String] = [:], executable: String? = nil) throws {
             process = Process()
-            process.executableURL = URL(fileURLWithPath: Driftwood.binary)
+            process.executableURL = URL(fileURLWithPath: executable ?? Driftwood.binary)
             process.arguments = arguments
             process.currentDirectoryURL = directory
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

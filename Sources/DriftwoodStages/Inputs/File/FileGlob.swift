@@ -27,20 +27,25 @@ public struct FileGlob: Sendable {
     }
 
     /// Every regular file the patterns match now and no exclusion matches, once each, by path.
-    public func scan() -> [Found] {
+    public func scan() -> [Found] { scanChecked().found }
+
+    /// As `scan()`, and whether every directory could be listed: a scan cut short by a lack of
+    /// descriptors or memory must not be taken to mean that files are gone.
+    public func scanChecked() -> (found: [Found], complete: Bool) {
         var found: [Found] = []
         var seen = Set<String>()
+        var complete = true
         for pattern in patterns {
             let parts = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
                 .filter { $0 != "." }
-            walk("", parts[...]) { path in
+            walk("", parts[...], &complete) { path in
                 guard seen.insert(path).inserted, !isExcluded(path) else { return }
                 var st = stat()
                 guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return }
                 found.append(Found(path: path, device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: UInt64(st.st_size)))
             }
         }
-        return found
+        return (found, complete)
     }
 
     /// True when an `exclude` pattern matches the path.
@@ -57,33 +62,38 @@ public struct FileGlob: Sendable {
         return false
     }
 
-    private func walk(_ base: String, _ parts: ArraySlice<String>, _ found: (String) -> Void) {
+    private func walk(_ base: String, _ parts: ArraySlice<String>, _ complete: inout Bool, _ found: (String) -> Void) {
         guard let part = parts.first else {
             found(base.isEmpty ? "/" : base)
             return
         }
         let rest = parts.dropFirst()
         if part == "**" {
-            walk(base, rest, found)  // zero directories
-            for name in entries(of: base) where !name.hasPrefix(".") {
+            walk(base, rest, &complete, found)  // zero directories
+            for name in entries(of: base, &complete) where !name.hasPrefix(".") {
                 let child = base + "/" + name
-                if isDirectory(child, followLinks: false) { walk(child, parts, found) }
+                if isDirectory(child, followLinks: false) { walk(child, parts, &complete, found) }
             }
             return
         }
         if !Self.hasMagic(part) {
             let child = base + "/" + part
-            if rest.isEmpty || isDirectory(child, followLinks: true) { walk(child, rest, found) }
+            if rest.isEmpty || isDirectory(child, followLinks: true) { walk(child, rest, &complete, found) }
             return
         }
-        for name in entries(of: base) where fnmatch(part, name, FNM_PERIOD) == 0 {
+        for name in entries(of: base, &complete) where fnmatch(part, name, FNM_PERIOD) == 0 {
             let child = base + "/" + name
-            if rest.isEmpty || isDirectory(child, followLinks: true) { walk(child, rest, found) }
+            if rest.isEmpty || isDirectory(child, followLinks: true) { walk(child, rest, &complete, found) }
         }
     }
 
-    private func entries(of directory: String) -> [String] {
-        guard let dir = opendir(directory.isEmpty ? "/" : directory) else { return [] }
+    private func entries(of directory: String, _ complete: inout Bool) -> [String] {
+        guard let dir = opendir(directory.isEmpty ? "/" : directory) else {
+            // Missing, not a directory, or not ours to read: the same on every scan. Anything
+            // else (no descriptors, no memory) leaves this scan incomplete.
+            if ![ENOENT, ENOTDIR, EACCES].contains(errno) { complete = false }
+            return []
+        }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {

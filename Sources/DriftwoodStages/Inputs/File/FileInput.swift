@@ -31,6 +31,10 @@ public final class FileInput: Input, @unchecked Sendable {
     private var timestamp: [UInt8] = []
     private var eventsRead = 0
     private var warnedDescriptors = false
+    /// The files the first scan found (`start_at` applies to them).
+    private var foundAtStart = Set<FileKey>()
+    /// Most files the input holds open (see `raiseDescriptorLimit`).
+    private var maxOpen = 900
     /// Files with lines in the batch being built.
     private var touched: [Harvester] = []
     /// Files that could not be opened, warned about once.
@@ -64,7 +68,7 @@ public final class FileInput: Input, @unchecked Sendable {
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
 
     public func run(emit: (inout EventBatch) -> Void) throws {
-        Self.raiseDescriptorLimit()
+        maxOpen = Self.raiseDescriptorLimit()
         batch.events.reserveCapacity(config.batchSize)
         switch config.mode {
         case .tail: tail(emit)
@@ -128,7 +132,7 @@ public final class FileInput: Input, @unchecked Sendable {
     // MARK: Read mode
 
     private func replay(_ emit: (inout EventBatch) -> Void) {
-        let found = scanOnce(first: true)
+        let found = scanOnce(first: true).found
         if found.isEmpty {
             logger.warning("no file matches paths; nothing to replay", metadata: ["paths": "\(config.paths)"])
         }
@@ -169,7 +173,7 @@ public final class FileInput: Input, @unchecked Sendable {
 
     /// Expands the globs; pairs each file with its harvester, a checkpoint, or a new start.
     private func scan(first: Bool, now: Double) {
-        let found = scanOnce(first: first)
+        let (found, complete) = scanOnce(first: first)
         var seen = Set<FileKey>()
         for f in found {
             let key = FileKey(device: f.device, inode: f.inode)
@@ -188,9 +192,12 @@ public final class FileInput: Input, @unchecked Sendable {
                 }
                 continue
             }
-            if let h = open(f, first: first, now: now) { harvesters[key] = h }
+            // Files of the first scan that had to wait for a descriptor still count as found then.
+            if first { foundAtStart.insert(key) }
+            if let h = open(f, first: foundAtStart.contains(key), now: now) { harvesters[key] = h }
         }
-        for h in harvesters.values where !seen.contains(h.key) {
+        // A scan cut short proves nothing about the files it did not see.
+        for h in harvesters.values where complete && !seen.contains(h.key) {
             if h.reader == nil {
                 harvesters[h.key] = nil
                 h.ledger.retire()
@@ -203,9 +210,13 @@ public final class FileInput: Input, @unchecked Sendable {
 
     /// The files the globs match now, in path order. On the first scan, forgets the checkpoints
     /// of files that no longer exist.
-    private func scanOnce(first: Bool) -> [FileGlob.Found] {
-        let found = glob.scan().sorted { $0.path < $1.path }
-        if first {
+    private func scanOnce(first: Bool) -> (found: [FileGlob.Found], complete: Bool) {
+        let (unsorted, complete) = glob.scanChecked()
+        let found = unsorted.sorted { $0.path < $1.path }
+        if !complete {
+            logger.warning("could not list every directory of paths (out of descriptors?); scanning again later")
+        }
+        if first && complete {
             let keys = Set(found.map { FileKey(device: $0.device, inode: $0.inode) })
             for (key, c) in store.checkpoints(input: environment.id) where !keys.contains(key) {
                 var st = stat()
@@ -213,7 +224,7 @@ public final class FileInput: Input, @unchecked Sendable {
                 if !there { store.remove(input: environment.id, key: key) }
             }
         }
-        return found
+        return (found, complete)
     }
 
     /// Starts reading a file this run has not seen: from its checkpoint when the checkpoint is
@@ -221,6 +232,8 @@ public final class FileInput: Input, @unchecked Sendable {
     private func open(_ f: FileGlob.Found, first: Bool, now: Double) -> Harvester? {
         let reader: FileReader
         do { reader = try openReader(f.path) } catch {
+            // Out of descriptors (said once): the file is opened by a later scan.
+            if error is NoRoom { return nil }
             if warnedPaths.insert(f.path).inserted {
                 logger.warning("cannot open file; will try again", metadata: ["path": "\(f.path)", "error": "\(error)"])
             }
@@ -294,21 +307,35 @@ public final class FileInput: Input, @unchecked Sendable {
         h.atEOF = false
     }
 
+    /// Opens a file, keeping the input's handles under its share of the descriptor limit: past
+    /// it, the handle idle longest is released first, and with none idle the file waits for a
+    /// later scan (`NoRoom`). Other stages (outputs, sockets) keep descriptors of their own.
     private func openReader(_ path: String) throws -> FileReader {
+        if FileReader.openCount.load(ordering: .relaxed) >= maxOpen, !releaseIdlest() { throw NoRoom() }
         do { return try FileReader(path: path) } catch let error as FileReader.ReadFailure
             where error.errno == EMFILE || error.errno == ENFILE
         {
-            // Out of descriptors: release the handle idle longest, then try once more.
-            let idle = harvesters.values.filter { $0.reader != nil && $0.atEOF && !$0.holdsPartial }
-            guard let oldest = idle.min(by: { $0.lastGrowth < $1.lastGrowth }) else { throw error }
-            if !warnedDescriptors {
-                logger.warning("out of file descriptors; releasing idle handles early", metadata: ["path": "\(path)"])
-                warnedDescriptors = true
-            }
-            oldest.sizeAtRelease = oldest.reader!.size
-            oldest.reader = nil
+            guard releaseIdlest() else { throw NoRoom() }
             return try FileReader(path: path)
         }
+    }
+
+    /// No descriptor to spare now.
+    struct NoRoom: Error {}
+
+    /// Releases the handle of the file read to its end longest ago; false if none is idle.
+    private func releaseIdlest() -> Bool {
+        if !warnedDescriptors {
+            logger.warning(
+                "more files than descriptors to hold them open; releasing idle handles early",
+                metadata: ["open": "\(FileReader.openCount.load(ordering: .relaxed))", "limit": "\(maxOpen)"])
+            warnedDescriptors = true
+        }
+        let idle = harvesters.values.filter { $0.reader != nil && $0.atEOF && !$0.holdsPartial }
+        guard let oldest = idle.min(by: { $0.lastGrowth < $1.lastGrowth }) else { return false }
+        oldest.sizeAtRelease = oldest.reader!.size
+        oldest.reader = nil
+        return true
     }
 
     private func isGzip(_ reader: FileReader) -> Bool { reader.peekGzip() }
@@ -486,11 +513,18 @@ public final class FileInput: Input, @unchecked Sendable {
         return out
     }
 
-    /// Many files can be open at once: raise the soft descriptor limit to the hard one.
-    static func raiseDescriptorLimit() {
+    /// Many files can be open at once: raises the soft descriptor limit to the hard one, and
+    /// returns how many files the file inputs may hold open: nine tenths of it, leaving at least
+    /// 64 descriptors to the rest of driftwood.
+    static func raiseDescriptorLimit() -> Int {
         var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        limit.rlim_cur = limit.rlim_max
-        _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 900 }
+        if limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+            _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        let available = Int(min(limit.rlim_cur, 1 << 30))
+        return max(8, min(available - 64, available / 10 * 9))
     }
 }

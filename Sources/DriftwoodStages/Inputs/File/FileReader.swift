@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CZlib
+import Synchronization
 
 /// Reads one open file's bytes in order, from a given position: plain, or gzip told apart by
 /// its magic bytes (not its name), every member of a multi-member file included. Positions are
@@ -23,13 +24,18 @@ final class FileReader {
     private var compressedEnd = 0
     private var memberEnded = false
 
+    /// Files open for reading in this process (every file input), against the descriptor limit.
+    static let openCount = Atomic<Int>(0)
+
     /// Opens `path` for reading. Throws the errno on failure.
     init(path: String) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ReadFailure(errno: errno) }
+        Self.openCount.add(1, ordering: .relaxed)
     }
 
     deinit {
+        Self.openCount.subtract(1, ordering: .relaxed)
         if let stream {
             inflateEnd(stream)
             stream.deallocate()
