@@ -285,6 +285,22 @@ import Testing
             ])
     }
 
+    @Test func pendingMultilineEventIsSentAtShutdown() throws {
+        let dir = try Driftwood.temporaryDirectory()
+        let log = dir.appendingPathComponent("app.log").path
+        let out = dir.appendingPathComponent("out.jsonl").path
+        let p = try Self.pipeline(
+            paths: ["app.log"], extra: "multiline: {start: '^\\d{4}-', timeout: 1h}", filters: "[]", in: dir)
+        let running = try Driftwood.Running(["run", p], directory: dir)
+        try FileLogs.append("2026-11-24 first\n2026-11-24 second\n  continued\n", to: log)
+        #expect(FileLogs.waitForLines(out, count: 1))
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(FileLogs.lineCount(out) == 1, "the second event waits for its timeout or the next start line")
+        #expect(Self.stop(running) == 0)
+        let messages = try Driftwood.jsonLines(out).compactMap { $0["message"] as? String }
+        #expect(messages == ["2026-11-24 first", "2026-11-24 second\n  continued"])
+    }
+
     @Test func multilineLongRunIsCutNotDropped() throws {
         let dir = try Driftwood.temporaryDirectory()
         let body = "2026-11-24 start\n" + (1...7).map { "  at frame \($0)" }.joined(separator: "\n") + "\n"
