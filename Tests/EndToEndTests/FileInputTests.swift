@@ -24,6 +24,16 @@ import Testing
             """, to: "p.yml", in: dir)
     }
 
+    /// Waits until driftwood's log (stderr) holds `text`.
+    static func waitForLog(_ running: Driftwood.Running, _ text: String, timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if running.stderr.contains(text) { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
     static func stop(_ running: Driftwood.Running, signal: Int32 = SIGTERM) -> Int32? {
         kill(running.pid, signal)
         return running.wait(timeout: 30)
@@ -393,7 +403,8 @@ import Testing
         try FileLogs.append(FileLogs.lines(0..<100), to: log)
         let p = try Self.pipeline(paths: ["*.log"], extra: "start_at: end", in: dir)
         let running = try Driftwood.Running(["run", p], directory: dir)
-        Thread.sleep(forTimeInterval: 0.5)
+        // Append only once the first scan has found the file (what is there then is skipped).
+        #expect(Self.waitForLog(running, "reading file"))
         try FileLogs.append(FileLogs.lines(100..<110), to: log)
         // A file that appears later is read from its beginning.
         try FileLogs.append(FileLogs.lines(200..<205), to: dir.appendingPathComponent("later.log").path)

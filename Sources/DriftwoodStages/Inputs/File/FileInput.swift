@@ -353,7 +353,9 @@ public final class FileInput: Input, @unchecked Sendable {
                 h.atEOF = true
                 return false
             }
-            if size < current.rawOffset { verify(h, reader: current) }
+            // Shrunk, or grew with other first bytes (copy-truncate, then written past the old
+            // offset before this look): start again at 0 rather than read mid-content.
+            if size < current.rawOffset || !h.fingerprint.matches(fd: current.fd) { verify(h, reader: current) }
         }
         guard let reader = h.reader else { return false }
         var read = 0
