@@ -384,6 +384,9 @@ public final class FileInput: Input, @unchecked Sendable {
             read += n
             h.atEOF = false
             h.lastGrowth = Self.now()
+            // A plain file that filled less than the buffer is at its end now: no second read
+            // just to be told so.
+            let short = n < buffer.count && reader.isGzip == false
             if h.skipToEnd { continue }
             let chunkStart = reader.position - UInt64(n)
             var from = 0
@@ -396,6 +399,10 @@ public final class FileInput: Input, @unchecked Sendable {
                     take(line, of: h)
                     if batch.count >= config.batchSize { seal(emit) }
                 }
+            }
+            if short {
+                h.atEOF = true
+                break
             }
         }
         if let readError {
