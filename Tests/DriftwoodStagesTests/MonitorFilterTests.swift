@@ -159,4 +159,35 @@ import Testing
         let errors = FilterHarness.errors("  - {type: monitor, error_rate: {threshold: 0.1, resolve_below: 0.2}}")
         #expect(errors.contains { $0.contains("filters[0].error_rate.resolve_below (monitor): must not be above threshold (0.1)") })
     }
+
+    /// The default error condition is answered from the filter's own pass over the event; it
+    /// must agree with the condition evaluator on every shape of `level` and `error`.
+    @Test func defaultErrorConditionFastPathAgreesWithTheEvaluator() throws {
+        let levels = [
+            #""level":"ERROR""#, #""level":"error""#, #""level":"\u0045RROR""#, #""level":"ERROR ""#, #""level":5"#,
+            #""level":null"#, #""level":{"name":"ERROR"}"#, #""level":["ERROR"]"#, #""level_":"ERROR""#, "",
+        ]
+        let errors = [#""error":"timeout""#, #""error":null"#, #""error":{}"#, #""error":false"#, #""errors":1"#, "", "", ""]
+        var lines: [String] = []
+        var rng = SeededRandom(seed: 7)
+        for i in 0..<2000 {
+            // One `level` shape and one `error` shape (a key given twice is another question).
+            let a = levels[rng.below(levels.count)]
+            let b = errors[rng.below(errors.count)]
+            let members = [a, b, #""i":\#(i)"#].filter { !$0.isEmpty }
+            lines.append("{" + members.joined(separator: ",") + "}")
+        }
+        func errorAlerts(_ when: String?) throws -> [String] {
+            let rate = when.map { "error_rate: {when: '\($0)', threshold: 0.3}" } ?? "error_rate: {threshold: 0.3}"
+            let filter = try Self.filter("  - {type: monitor, window: 20, \(rate)}")
+            return FilterHarness.run(filter, lines).map(FilterHarness.object).filter(FilterHarness.isAlert).map {
+                let a = FilterHarness.alert($0)
+                return "\(a["state"]!) \(a["value"]!)"
+            }
+        }
+        let fast = try errorAlerts(nil)
+        let evaluated = try errorAlerts(#"exists(error) or level == "ERROR""#)
+        #expect(!fast.isEmpty)
+        #expect(fast == evaluated)
+    }
 }

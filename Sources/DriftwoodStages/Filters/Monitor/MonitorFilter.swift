@@ -46,10 +46,17 @@ public final class MonitorFilter: Filter {
     let latencyMetric: String
     @exclusivity(unchecked) var groups: GroupTable<Group>
     @exclusivity(unchecked) var pendingAlerts: [Alert] = []
-    /// `event.kind`, the latency field, then the `group_by` field.
+    /// `event.kind`, the latency field, the `group_by` field, then — with the default error
+    /// condition — `level` and `error`.
     let paths: PathSet
     /// Where those sit in the current event.
     let slots: UnsafeMutableBufferPointer<ValueSlot>
+    /// The default `level == "ERROR" or exists(error)` is answered from the same pass over the
+    /// event (slots `levelSlot`, `levelSlot + 1`) instead of evaluating the condition.
+    let levelSlot: Int?
+    static let levelPath = FieldPath("level")!
+    static let errorPath = FieldPath("error")!
+    static let errorLevel = Array("ERROR".utf8)
 
     static let kindPath = FieldPath("event.kind")!
     static let alertKind = Array("alert".utf8)
@@ -67,8 +74,13 @@ public final class MonitorFilter: Filter {
         latencyAlerts = ModelMetrics.alerts(type: Self.latencyType, factory: factory)
         gaugeInterval = min(config.window, ModelMetrics.gaugeInterval)
         latencyMetric = "latency_" + config.latency.statistic.rawValue
-        paths = PathSet([Self.kindPath, config.latency.field] + (config.groupBy.map { [$0] } ?? []))
-        slots = .allocate(capacity: 3)
+        var watched = [Self.kindPath, config.latency.field] + (config.groupBy.map { [$0] } ?? [])
+        let fast = config.errorRate.when.source == MonitorConfig.defaultErrorCondition
+            && !watched.contains(Self.levelPath) && !watched.contains(Self.errorPath)
+        levelSlot = fast ? watched.count : nil
+        if fast { watched += [Self.levelPath, Self.errorPath] }
+        paths = PathSet(watched)
+        slots = .allocate(capacity: watched.count)
         slots.initialize(repeating: ValueSlot())
         if config.groupBy == nil { groups.appendUngrouped(makeGroup(name: nil)) }
     }
@@ -117,7 +129,17 @@ public final class MonitorFilter: Filter {
             return
         }
         let group = groups.groups[g]
-        group.errors.add(config.errorRate.when.matches(event.fields))
+        let isError: Bool
+        if let l = levelSlot {
+            isError = slots[l + 1].found
+                || (slots[l].found
+                    && event.fields.withBytes { p in
+                        PathSet.withKeyBytes(p, slots[l].range, isText: slots[l].isText) { $0.elementsEqual(Self.errorLevel) }
+                    })
+        } else {
+            isError = config.errorRate.when.matches(event.fields)
+        }
+        group.errors.add(isError)
         if group.errors.isFull { checkErrorRate(group) }
         if let latency {
             group.latencies.add(latency)
