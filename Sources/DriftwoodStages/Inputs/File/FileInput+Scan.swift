@@ -24,7 +24,8 @@ extension FileInput {
                 }
                 h.orphanSince = nil
                 if let reader = h.reader {
-                    verify(h, reader: reader)
+                    // Plain files are checked before every read (`pump`); gzip ones here.
+                    if reader.isGzip == true { verify(h, reader: reader) }
                 } else if f.size != h.sizeAtRelease {
                     reopen(h)
                 }
