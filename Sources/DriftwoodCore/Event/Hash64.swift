@@ -31,7 +31,8 @@ public enum Hash64 {
         return s.withUTF8 { hash($0, seed: seed) }
     }
 
-    static func hex(_ v: UInt64) -> String {
+    /// 16 lowercase hex digits.
+    public static func hex(_ v: UInt64) -> String {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }

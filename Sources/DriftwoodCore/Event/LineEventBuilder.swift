@@ -81,6 +81,14 @@ public struct LineEventBuilder: Sendable {
 
     let logKey = Array("log".utf8)
 
+    /// The read time as a JSON string (quotes included): every line of one read shares it.
+    public static func readTimeJSON() -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "\"")]
+        Timestamp.now().appendRFC3339(to: &out)
+        out.append(UInt8(ascii: "\""))
+        return out
+    }
+
     /// The fields of one line read from a file: as `make(line:…)`, plus
     /// `log: {file: {path}, offset}` — `logPrefix` is `{"file":{"path":"…"},"offset":` for the
     /// file (see `filePrefix(path:)`), completed here with the line's offset.

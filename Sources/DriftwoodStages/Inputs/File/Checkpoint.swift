@@ -35,8 +35,8 @@ enum CheckpointFile {
             out += Array(#","path":"#.utf8)
             JSONWriter.appendString(c.path, to: &out)
             out += Array(#","device":\#(c.key.device),"inode":\#(c.key.inode)"#.utf8)
-            out += Array(#","fingerprint":{"length":\#(c.fingerprint.length),"hash":"\#(hex(c.fingerprint.hash))"}"#.utf8)
-            out += Array(#","source":"\#(hex(c.source))","offset":\#(c.offset)}"#.utf8)
+            out += Array(#","fingerprint":{"length":\#(c.fingerprint.length),"hash":"\#(Hash64.hex(c.fingerprint.hash))"}"#.utf8)
+            out += Array(#","source":"\#(Hash64.hex(c.source))","offset":\#(c.offset)}"#.utf8)
         }
         out += Array("]}\n".utf8)
         return out
@@ -70,10 +70,5 @@ enum CheckpointFile {
                     fingerprint: Fingerprint(length: Int(length), hash: hash), source: source, offset: offset))
         }
         return result
-    }
-
-    static func hex(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
     }
 }

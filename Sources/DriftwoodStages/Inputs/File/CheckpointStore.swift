@@ -76,30 +76,27 @@ public final class CheckpointStore: @unchecked Sendable {
 
     /// Moves a file's offset (its other fields unchanged).
     func advance(input: String, key: FileKey, to offset: UInt64) {
-        locked {
-            guard var c = checkpoints[input]?[key], c.offset != offset else { return }
-            c.offset = offset
-            checkpoints[input]![key] = c
-            markDirty()
-        }
+        change(input: input, key: key) { $0.offset = offset }
     }
 
     /// The file was found under another name.
     func moved(input: String, key: FileKey, to path: String) {
-        locked {
-            guard var c = checkpoints[input]?[key], c.path != path else { return }
-            c.path = path
-            checkpoints[input]![key] = c
-            markDirty()
-        }
+        change(input: input, key: key) { $0.path = path }
     }
 
     /// The file grew past its fingerprint's length: the fingerprint covers more of it now.
     func refingerprint(input: String, key: FileKey, _ fingerprint: Fingerprint) {
+        change(input: input, key: key) { $0.fingerprint = fingerprint }
+    }
+
+    /// Applies `edit` to a known file's checkpoint; marks the store dirty when that changed it.
+    private func change(input: String, key: FileKey, _ edit: (inout Checkpoint) -> Void) {
         locked {
-            guard var c = checkpoints[input]?[key], c.fingerprint != fingerprint else { return }
-            c.fingerprint = fingerprint
-            checkpoints[input]![key] = c
+            guard let before = checkpoints[input]?[key] else { return }
+            var after = before
+            edit(&after)
+            guard after != before else { return }
+            checkpoints[input]![key] = after
             markDirty()
         }
     }

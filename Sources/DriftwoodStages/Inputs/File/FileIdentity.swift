@@ -21,16 +21,7 @@ struct Fingerprint: Equatable, Sendable {
     /// The fingerprint of the first `min(limit, size)` bytes of the open file; nil on a read error.
     static func of(fd: Int32, limit: Int) -> Fingerprint? {
         var buffer = [UInt8](repeating: 0, count: limit)
-        var got = 0
-        while got < limit {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, limit - got, off_t(got)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return nil
-            }
-            if n == 0 { break }
-            got += n
-        }
+        guard let got = try? buffer.withUnsafeMutableBytes({ try FileReader.preadFully(fd, $0, at: 0) }) else { return nil }
         return buffer.withUnsafeBufferPointer {
             Fingerprint(length: got, hash: Hash64.hash(UnsafeBufferPointer(rebasing: $0[0..<got]), seed: 0x6669_6c65))
         }

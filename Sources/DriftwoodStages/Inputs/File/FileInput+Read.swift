@@ -25,7 +25,7 @@ extension FileInput {
         }
         guard let reader = h.reader else { return false }
         var read = 0
-        timestamp = Self.timestampJSON()
+        timestamp = LineEventBuilder.readTimeJSON()
         var readError: (any Error)?
         while read < budget && !isStopping {
             let n: Int
@@ -113,7 +113,7 @@ extension FileInput {
     }
 
     func flushJoiner(_ h: Harvester) {
-        if timestamp.isEmpty { timestamp = Self.timestampJSON() }
+        if timestamp.isEmpty { timestamp = LineEventBuilder.readTimeJSON() }
         h.joiner!.flush { joined in
             add(joined.bytes, offset: joined.offset, of: h, truncated: joined.lineTruncated, cut: joined.cut)
         }
@@ -158,7 +158,7 @@ extension FileInput {
     /// The file is done with: its last line (even without a newline) and pending multiline event
     /// are sent, its handle released; `retire` forgets its checkpoint once all is delivered.
     func finish(_ h: Harvester, _ emit: (inout EventBatch) -> Void, retire: Bool) {
-        if timestamp.isEmpty { timestamp = Self.timestampJSON() }
+        if timestamp.isEmpty { timestamp = LineEventBuilder.readTimeJSON() }
         h.splitter.finish { line in take(line, of: h) }
         if h.joiner?.hasPending == true { flushJoiner(h) }
         h.lastLineEnd = max(h.lastLineEnd, h.splitter.offset)

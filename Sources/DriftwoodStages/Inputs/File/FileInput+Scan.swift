@@ -85,12 +85,13 @@ extension FileInput {
         }
         let key = FileKey(device: f.device, inode: f.inode)
         let fingerprint = Fingerprint.of(fd: reader.fd, limit: config.fingerprintBytes) ?? .empty
+        let gzip = reader.peekGzip()
         var start: UInt64 = 0
         var skipToEnd = false
         var source: UInt64
         let known = store.checkpoints(input: environment.id)[key]
         if let c = known, c.fingerprint.matches(fd: reader.fd), c.fingerprint.length <= fingerprint.length,
-            c.offset <= (isGzip(reader) ? UInt64.max : f.size)
+            c.offset <= (gzip ? UInt64.max : f.size)
         {
             start = c.offset
             source = c.source
@@ -102,7 +103,7 @@ extension FileInput {
             }
             source = Hash64.mix(Hash64.hash("file:" + environment.id), Hash64.mix(key.device &* 31 &+ key.inode, fingerprint.hash))
             if first && config.startAt == .end {
-                if isGzip(reader) { skipToEnd = true } else { start = f.size }
+                if gzip { skipToEnd = true } else { start = f.size }
             }
         }
         store.update(
@@ -111,7 +112,7 @@ extension FileInput {
         let h = Harvester(
             key: key, path: f.path, source: source, fingerprint: fingerprint, ledger: ledger, start: start,
             maxLineBytes: config.maxLineBytes, multiline: multiline, now: now)
-        if isGzip(reader) { h.skipUntil = start } else { reader.seekPlain(to: start) }
+        if gzip { h.skipUntil = start } else { reader.seekPlain(to: start) }
         h.skipToEnd = skipToEnd
         h.reader = reader
         logger.info("reading file", metadata: ["path": "\(f.path)", "offset": "\(start)"])
@@ -124,7 +125,7 @@ extension FileInput {
         var st = stat()
         guard fstat(reader.fd, &st) == 0, UInt64(st.st_dev) == h.key.device, UInt64(st.st_ino) == h.key.inode else { return }
         let position = h.splitter.offset
-        if isGzip(reader) { h.skipUntil = position } else { reader.seekPlain(to: position) }
+        if reader.peekGzip() { h.skipUntil = position } else { reader.seekPlain(to: position) }
         h.reader = reader
         h.atEOF = false
         verify(h, reader: reader)
@@ -176,6 +177,4 @@ extension FileInput {
         oldest.reader = nil
         return true
     }
-
-    func isGzip(_ reader: FileReader) -> Bool { reader.peekGzip() }
 }

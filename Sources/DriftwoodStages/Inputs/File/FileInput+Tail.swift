@@ -9,9 +9,9 @@ extension FileInput {
     // MARK: Tail mode
 
     func tail(_ emit: (inout EventBatch) -> Void) {
-        let scanEvery = Self.seconds(config.scanInterval)
-        let closeAfter = Self.seconds(config.closeInactive)
-        let timeout = config.multiline.map { Self.seconds($0.timeout) } ?? .infinity
+        let scanEvery = config.scanInterval.seconds
+        let closeAfter = config.closeInactive.seconds
+        let timeout = config.multiline.map { $0.timeout.seconds } ?? .infinity
         var nextScan = 0.0
         var first = true
         while !isStopping {

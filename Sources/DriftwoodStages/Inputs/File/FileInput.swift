@@ -51,7 +51,7 @@ public final class FileInput: Input, @unchecked Sendable {
         glob = FileGlob(paths: config.paths, exclude: config.exclude, directory: FileManager.default.currentDirectoryPath)
         builder = LineEventBuilder(inputType: "file", hostName: environment.hostName)
         store = CheckpointStore.shared(
-            dataDir: environment.dataDir, logger: environment.logger, interval: Self.seconds(config.checkpointInterval))
+            dataDir: environment.dataDir, logger: environment.logger, interval: config.checkpointInterval.seconds)
         if let m = config.multiline {
             multiline = (try LineStartPattern(m.start), m.maxLines)
         } else {
@@ -83,22 +83,8 @@ public final class FileInput: Input, @unchecked Sendable {
 
     // MARK: Helpers
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-
-    static func now() -> Double {
-        var t = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &t)
-        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
-    }
-
-    static func timestampJSON() -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        Timestamp.now().appendRFC3339(to: &out)
-        out.append(UInt8(ascii: "\""))
-        return out
-    }
+    /// Seconds on the monotonic clock.
+    static func now() -> Double { Double(monotonicNow()) / 1e9 }
 
     /// Many files can be open at once: raises the soft descriptor limit to the hard one, and
     /// returns how many files the file inputs may hold open: nine tenths of it, leaving at least

@@ -162,6 +162,11 @@ final class FileReader {
 
     /// pread until `buffer` is full or the end of the file.
     private func preadFully(_ buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
+        try Self.preadFully(fd, buffer, at: offset)
+    }
+
+    /// pread from `fd` until `buffer` is full or the end of the file; returns the bytes read.
+    static func preadFully(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
         var got = 0
         while got < buffer.count {
             let n = pread(fd, buffer.baseAddress! + got, buffer.count - got, off_t(offset) + off_t(got))

@@ -63,7 +63,7 @@ public final class StdinInput: Input {
                 throw InputError.read(errno: errno)
             }
             if n == 0 { break }
-            timestamp = Self.timestampJSON()
+            timestamp = LineEventBuilder.readTimeJSON()
             buffer.withUnsafeBufferPointer { all in
                 splitter.feed(UnsafeBufferPointer(rebasing: all[0..<n])) { line in
                     add(line)
@@ -72,7 +72,7 @@ public final class StdinInput: Input {
             }
             send()
         }
-        timestamp = Self.timestampJSON()
+        timestamp = LineEventBuilder.readTimeJSON()
         splitter.finish { add($0) }
         send()
     }
@@ -86,13 +86,6 @@ public final class StdinInput: Input {
             throw InputError.read(errno: errno)
         }
         return r > 0
-    }
-
-    static func timestampJSON() -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        Timestamp.now().appendRFC3339(to: &out)
-        out.append(UInt8(ascii: "\""))
-        return out
     }
 }
 
