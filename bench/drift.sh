@@ -23,22 +23,11 @@ FEATURES=features.amount,features.age,features.country,prediction
 [[ $LINES =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench/drift.sh [LINES]" >&2; exit 2; }
 mkdir -p "$WORK"
 say() { echo "bench: $*" >&2; }
+. "$HERE/lib.sh"
 
-if [ -n "${DRIFTWOOD_BIN:-}" ]; then
-  DW=$DRIFTWOOD_BIN
-else
-  say "swift build -c release --product driftwood"
-  (cd "$ROOT" && swift build -c release --product driftwood >&2)
-  DW=$(cd "$ROOT" && swift build -c release --show-bin-path)/driftwood
-fi
+build_driftwood
 
-INPUT=$WORK/model_logs_$LINES.jsonl
-if [ -f "$INPUT" ] && [ "$(wc -l < "$INPUT")" -eq "$LINES" ]; then
-  say "reusing $INPUT"
-else
-  python3 "$HERE/gen_model_logs.py" --lines "$LINES" --out "$INPUT.tmp"
-  mv "$INPUT.tmp" "$INPUT"
-fi
+model_log_input
 cat "$INPUT" > /dev/null
 
 RESULTS=$WORK/drift-results-$(date -u +%Y%m%dT%H%M%SZ).jsonl

@@ -27,30 +27,19 @@ TIMEOUT=${TIMEOUT:-900}
 [[ $LINES =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench/run.sh [LINES]" >&2; exit 2; }
 mkdir -p "$WORK"
 say() { echo "bench: $*" >&2; }
+. "$HERE/lib.sh"
 
 # 1. A release build of driftwood. A failed build is reported, and cat and python still run.
 DW=""
 DW_NOTE=""
-if [ -n "${DRIFTWOOD_BIN:-}" ]; then
-  DW=$DRIFTWOOD_BIN
-else
-  say "swift build -c release --product driftwood"
-  if (cd "$ROOT" && swift build -c release --product driftwood >&2); then
-    DW=$(cd "$ROOT" && swift build -c release --show-bin-path)/driftwood
-  else
-    DW_NOTE="the release build failed (swift build output above, on stderr)"
-    say "$DW_NOTE; timing the others anyway"
-  fi
+if ! build_driftwood; then
+  DW=""
+  DW_NOTE="the release build failed (swift build output above, on stderr)"
+  say "$DW_NOTE; timing the others anyway"
 fi
 
 # 2. The input: generated once per size, then reused (generating 1M lines takes ~10 s).
-INPUT=$WORK/model_logs_$LINES.jsonl
-if [ -f "$INPUT" ] && [ "$(wc -l < "$INPUT")" -eq "$LINES" ]; then
-  say "reusing $INPUT"
-else
-  python3 "$HERE/gen_model_logs.py" --lines "$LINES" --out "$INPUT.tmp"
-  mv "$INPUT.tmp" "$INPUT"   # only a complete file gets the reusable name
-fi
+model_log_input
 
 # 3. The pipeline and its registry. Absolute paths, so the working directory does not matter.
 cp "$ROOT/samples/models.yml" "$WORK/models.yml"

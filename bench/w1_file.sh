@@ -17,23 +17,12 @@ WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/driftwood-bench}
 REPS=${REPS:-1}
 RSYSLOGD=${RSYSLOGD:-/usr/sbin/rsyslogd}
 say() { echo "== $*" >&2; }
+. "$HERE/lib.sh"
 mkdir -p "$WORK"
 
-if [ -n "${DRIFTWOOD_BIN:-}" ]; then
-  DW=$DRIFTWOOD_BIN
-else
-  say "swift build -c release --product driftwood"
-  (cd "$ROOT" && swift build -c release --product driftwood >&2)
-  DW=$(cd "$ROOT" && swift build -c release --show-bin-path)/driftwood
-fi
+build_driftwood
 
-INPUT=$WORK/model_logs_$LINES.jsonl
-if [ -f "$INPUT" ] && [ "$(wc -l < "$INPUT")" -eq "$LINES" ]; then
-  say "reusing $INPUT"
-else
-  python3 "$HERE/gen_model_logs.py" --lines "$LINES" --out "$INPUT.tmp"
-  mv "$INPUT.tmp" "$INPUT"
-fi
+model_log_input
 cat "$INPUT" > /dev/null   # warm the page cache for everyone
 
 RESULTS=$WORK/w1-file-$(date -u +%Y%m%dT%H%M%SZ).jsonl

@@ -27,25 +27,14 @@ TIMEOUT=${TIMEOUT:-900}
 [[ $LINES =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench/w2.sh [LINES]" >&2; exit 2; }
 mkdir -p "$WORK"
 say() { echo "w2: $*" >&2; }
+. "$HERE/lib.sh"
 
-if [ -n "${DRIFTWOOD_BIN:-}" ]; then
-  DW=$DRIFTWOOD_BIN
-else
-  say "swift build -c release --product driftwood"
-  (cd "$ROOT" && swift build -c release --product driftwood >&2)
-  DW=$(cd "$ROOT" && swift build -c release --show-bin-path)/driftwood
-fi
+build_driftwood
 
 SINK_BIN=$WORK/es_null_sink
 gcc -O2 -pthread -o "$SINK_BIN" "$HERE/es_null_sink.c" -lz
 
-INPUT=$WORK/model_logs_$LINES.jsonl
-if [ -f "$INPUT" ] && [ "$(wc -l < "$INPUT")" -eq "$LINES" ]; then
-  say "reusing $INPUT"
-else
-  python3 "$HERE/gen_model_logs.py" --lines "$LINES" --out "$INPUT.tmp"
-  mv "$INPUT.tmp" "$INPUT"
-fi
+model_log_input
 
 # The sink on a free port of 127.0.0.1; ended by its PID when this script ends.
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
