@@ -26,12 +26,7 @@ import Testing
 
     /// Waits until driftwood's log (stderr) holds `text`.
     static func waitForLog(_ running: Driftwood.Running, _ text: String, timeout: Double = 30) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if running.stderr.contains(text) { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return false
+        MetricsScrape.eventually(timeout: timeout) { running.stderr.contains(text) }
     }
 
     static func stop(_ running: Driftwood.Running, signal: Int32 = SIGTERM) -> Int32? {

@@ -48,12 +48,7 @@ enum FileLogs {
     /// Waits until the output has at least `count` lines; false after `timeout` seconds.
     @discardableResult
     static func waitForLines(_ path: String, count: Int, timeout: Double = 30) -> Bool {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if lineCount(path) >= count { return true }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        return false
+        MetricsScrape.eventually(timeout: timeout) { lineCount(path) >= count }
     }
 
     /// The `n` of every delivered event whose `message` parsed as a numbered line.
