@@ -220,6 +220,45 @@ struct FieldsTests {
         #expect(fields.json == #"{"@timestamp":"t","message":"{\"level\":\"warn\",\"@timestamp\":\"t\",\"host\":{\"name\":\"other\"}}","input":{"type":"stdin"},"host":{"name":"other"},"level":"warn"}"#)
     }
 
+    /// Keys are compared byte for byte only while no key of the event is written with an escape;
+    /// a parsed line, a merged object and an added member each say when one is.
+    @Test func escapedKeysAreStillFound() throws {
+        let line = json(#"{"err\u006fr":"timeout","lev\u0065l":"ERROR","plain":1}"#)
+        var fields = line.withUnsafeBufferPointer { Self.builder.make(line: $0, timestamp: Self.timestamp) }
+        #expect(!fields.escapedKeys)
+        var spans: [MemberSpan] = []
+        var scratch: [UInt8] = []
+        var escaped = false
+        let result = fields.withRawText(FieldPath.message.components[0]) { text, base in
+            ((try? JSONCompactor.validate(text, scratch: &scratch, members: &spans, escapedKeys: &escaped)), base)
+        }
+        let (_, base) = try #require(result)
+        #expect(escaped)
+        fields.merge(spans: spans, at: base, escapedKeys: escaped)
+        #expect(fields.escapedKeys)
+        #expect(fields.value(at: path("error"))?.string == "timeout")
+        var hint = 0
+        #expect(fields.memberIndex(Array("level".utf8), hint: &hint) != nil)
+        let paths = PathSet([path("error"), path("level"), path("plain"), path("missing")])
+        let slots = UnsafeMutableBufferPointer<ValueSlot>.allocate(capacity: 4)
+        defer { slots.deallocate() }
+        paths.locate(in: fields, into: slots)
+        #expect(slots[0].found && slots[1].found && slots[2].found && !slots[3].found)
+        // Without escapes, the flag stays off and lookups still find what is there.
+        var plain = try Fields(json: #"{"error":"x","level":"INFO"}"#)
+        #expect(!plain.escapedKeys && plain.value(at: path("error"))?.string == "x")
+        plain.set(path("a\"b"), json: json("1"))  // a name that needs an escape in JSON
+        #expect(plain.escapedKeys && plain.value(at: path("a\"b")) != nil)
+        #expect(try Fields(json: #"{"\u0065rror":"x"}"#).escapedKeys)
+        // A merge whose caller does not know assumes escapes.
+        var unknown = try Fields(json: #"{"a":1}"#)
+        let object = json(#"{"b":2}"#)
+        object.withUnsafeBufferPointer {
+            unknown.merge(objectText: $0, spans: [MemberSpan(keyStart: 2, keyEnd: 3, valueStart: 5, valueEnd: 6)])
+        }
+        #expect(unknown.escapedKeys && unknown.value(at: path("b"))?.integer == 2)
+    }
+
     @Test func utf8Repair() {
         func repaired(_ bytes: [UInt8]) -> [UInt8] { bytes.withUnsafeBufferPointer { UTF8Repair.repaired($0) } }
         func isValid(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBufferPointer { UTF8Repair.isValid($0) } }

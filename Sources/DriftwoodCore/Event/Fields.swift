@@ -19,6 +19,10 @@ public struct Fields: Sendable {
 
     @usableFromInline var arena: [UInt8]
     @usableFromInline var members: [Member]
+    /// Some top-level key may be written with an escape (`\`). While none is — nearly always —
+    /// a key equals a name exactly when its bytes do, so lookups compare lengths first and never
+    /// decode.
+    @usableFromInline var escapedKeys = false
 
     public init(capacity: Int = 256) {
         arena = []
@@ -35,9 +39,11 @@ public struct Fields: Sendable {
         self.init()
         let bytes = Array(json.utf8)
         var spans: [MemberSpan] = []
+        var escaped = false
         try bytes.withUnsafeBufferPointer { (buf) throws(JSONSyntaxError) -> Void in
-            try JSONCompactor.compact(buf, into: &arena, members: &spans)
+            try JSONCompactor.compact(buf, into: &arena, members: &spans, escapedKeys: &escaped)
         }
+        escapedKeys = escaped
         guard arena.first == UInt8(ascii: "{") else { throw JSONSyntaxError(offset: 0, reason: "not an object") }
         members = spans.map { Member(span: $0, isText: false) }
     }
@@ -71,6 +77,7 @@ public struct Fields: Sendable {
                 return nil
             }
             if let found { return found }
+            guard escapedKeys else { return nil }
             for k in members.indices {
                 let s = members[k].span
                 let key = Int(s.keyStart)..<Int(s.keyEnd)
@@ -179,6 +186,7 @@ public struct Fields: Sendable {
     mutating func appendMember(name: [UInt8], valueStart: Int32, valueEnd: Int32, isText: Bool) {
         let keyStart = Int32(arena.count)
         name.withUnsafeBufferPointer { JSONWriter.appendEscaped(utf8: $0, to: &arena) }
+        if arena.count - Int(keyStart) != name.count { escapedKeys = true }
         let member = Member(
             span: MemberSpan(keyStart: keyStart, keyEnd: Int32(arena.count), valueStart: valueStart, valueEnd: valueEnd),
             isText: isText)
@@ -234,15 +242,17 @@ public struct Fields: Sendable {
 
     /// Merges the members of a parsed JSON object into the root: a key that exists is replaced in
     /// place, a new key is appended. `text` is compact object text and `spans` its members.
-    public mutating func merge(objectText text: UnsafeBufferPointer<UInt8>, spans: [MemberSpan]) {
+    /// `escapedKeys`: some key of `spans` may hold an escape (`JSONCompactor.validate` tells).
+    public mutating func merge(objectText text: UnsafeBufferPointer<UInt8>, spans: [MemberSpan], escapedKeys: Bool = true) {
         let base = Int32(arena.count)
         arena.append(contentsOf: text)
-        merge(spans: spans, at: base)
+        merge(spans: spans, at: base, escapedKeys: escapedKeys)
     }
 
     /// Like `merge(objectText:spans:)` for object text that is already in this event at `base`:
     /// the compact text of a raw text member (see `textRange(of:)`), so nothing is copied.
-    public mutating func merge(spans: [MemberSpan], at base: Int32) {
+    public mutating func merge(spans: [MemberSpan], at base: Int32, escapedKeys: Bool = true) {
+        if escapedKeys { self.escapedKeys = true }
         members.reserveCapacity(members.count + spans.count)
         // Members present before the merge (a new `@timestamp` goes in front of them, so this grows).
         var existing = members.count

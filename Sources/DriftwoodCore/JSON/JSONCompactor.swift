@@ -42,7 +42,8 @@ public struct JSONCompactor {
     /// On error `out` and `members` are restored to their previous length.
     @discardableResult
     public static func compact(
-        _ input: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], members: UnsafeMutablePointer<[MemberSpan]>? = nil
+        _ input: UnsafeBufferPointer<UInt8>, into out: inout [UInt8], members: UnsafeMutablePointer<[MemberSpan]>? = nil,
+        escapedKeys: UnsafeMutablePointer<Bool>? = nil
     ) throws(JSONSyntaxError) -> Range<Int> {
         guard !input.isEmpty else { throw JSONSyntaxError(offset: 0, reason: "expected a value") }
         let outStart = out.count
@@ -55,6 +56,7 @@ public struct JSONCompactor {
             members?.pointee.removeSubrange(memberStart...)
             throw error
         }
+        escapedKeys?.pointee = state.escapedKey
         return outStart..<out.count
     }
 
@@ -64,6 +66,16 @@ public struct JSONCompactor {
     /// spans are relative to `scratch`.
     public static func validate(
         _ input: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8], members: UnsafeMutablePointer<[MemberSpan]>
+    ) throws(JSONSyntaxError) -> Placement {
+        var escapedKeys = false
+        return try validate(input, scratch: &scratch, members: members, escapedKeys: &escapedKeys)
+    }
+
+    /// `validate(_:scratch:members:)`, also telling whether a top-level key is written with an
+    /// escape (`Fields` compares keys byte for byte when none is).
+    public static func validate(
+        _ input: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8], members: UnsafeMutablePointer<[MemberSpan]>,
+        escapedKeys: inout Bool
     ) throws(JSONSyntaxError) -> Placement {
         scratch.removeAll(keepingCapacity: true)
         guard !input.isEmpty else { throw JSONSyntaxError(offset: 0, reason: "expected a value") }
@@ -76,6 +88,7 @@ public struct JSONCompactor {
             members.pointee.removeSubrange(memberStart...)
             throw error
         }
+        escapedKeys = state.escapedKey
         return state.changed ? .scratch : .inPlace
     }
 
@@ -110,6 +123,9 @@ extension JSONCompactor {
         var changed = false
         /// Copy nothing until the output would differ from the input (`validate`).
         var lazy = false
+        /// Escapes seen in strings so far, and whether a recorded (top-level) key held one.
+        var escapes = 0
+        var escapedKey = false
 
         init(input: UnsafeBufferPointer<UInt8>) {
             // `compact` rejects an empty buffer before this, so the base address exists.
@@ -241,9 +257,11 @@ extension JSONCompactor {
             guard i < end, base[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             i += 1
             let keyStart = outPosition(out)
+            let escapesBefore = escapes
             try scanString(&out)
             if record {
                 key = (Int32(truncatingIfNeeded: keyStart), Int32(truncatingIfNeeded: outPosition(out) - 1))
+                if escapes != escapesBefore { escapedKey = true }
             }
             skipWhitespace(&out)
             guard i < end, base[i] == UInt8(ascii: ":") else { throw fail("expected ':' after a key") }
@@ -273,6 +291,7 @@ extension JSONCompactor {
                     return
                 } else if b == UInt8(ascii: "\\") {
                     i += 1
+                    escapes &+= 1
                     guard i < end else { throw fail("unterminated escape") }
                     switch base[i] {
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),

@@ -52,8 +52,12 @@ public final class ParseFilter: Filter {
         spans.removeAll(keepingCapacity: true)
         // Fast path: the input's raw `message` text, validated where it lies and never copied.
         if rootTarget, let sourceName {
+            var escapedKeys = false
             let result: (JSONCompactor.Placement, Int32, Bool, Bool)?? = fields.withRawText(sourceName) { text, base in
-                guard let placement = try? JSONCompactor.validate(text, scratch: &scratch, members: &spans) else {
+                guard
+                    let placement = try? JSONCompactor.validate(
+                        text, scratch: &scratch, members: &spans, escapedKeys: &escapedKeys)
+                else {
                     return nil
                 }
                 let inPlace = placement == .inPlace
@@ -66,9 +70,9 @@ public final class ParseFilter: Filter {
                     return false
                 }
                 if placement == .inPlace {
-                    fields.merge(spans: spans, at: base)
+                    fields.merge(spans: spans, at: base, escapedKeys: escapedKeys)
                 } else {
-                    scratch.withUnsafeBufferPointer { fields.merge(objectText: $0, spans: spans) }
+                    scratch.withUnsafeBufferPointer { fields.merge(objectText: $0, spans: spans, escapedKeys: escapedKeys) }
                 }
                 if removeSource && !overwritesSource { fields.removeTopLevel(sourceName) }
                 return true
