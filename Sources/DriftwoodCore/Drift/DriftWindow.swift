@@ -6,23 +6,28 @@
 /// in a `DriftTerms` table shared by every window of the feature, or two logarithms), and the
 /// score is the sum of the cached terms: O(1) work per event in the number of values, and the
 /// score is always the plain sum of fresh terms (no drift of a running total). Nothing is
-/// allocated after `init`.
-public struct DriftWindow: Sendable {
+/// allocated after `init`, and the state sits in memory of its own, so an update is plain loads
+/// and stores (no copy-on-write checks). A class: one filter updates it in place, from one
+/// thread at a time.
+public final class DriftWindow: @unchecked Sendable {
     /// Values the window holds once full.
     public let capacity: Int
     public let metric: DriftMetric
     /// The baseline's proportion per bin.
     let expected: [Double]
-    var ring: [UInt16]
+    /// Number of bins.
+    public let binCount: Int
+    let ring: UnsafeMutablePointer<UInt16>
     var head = 0
     /// Values held (equals `capacity` once full).
     public private(set) var count = 0
-    var counts: [Int32]
+    let counts: UnsafeMutablePointer<Int32>
     /// Each bin's metric term, valid once the window is full.
-    var terms: [Double]
-    /// Every bin's term for every count (`DriftTerms.values`, shared, not copied); empty when
-    /// the terms are computed on the fly.
-    let table: [Double]
+    let terms: UnsafeMutablePointer<Double>
+    /// Every bin's term for every count (`DriftTerms.values`, shared, kept alive by `tableOwner`);
+    /// nil when the terms are computed on the fly.
+    let table: UnsafePointer<Double>?
+    let tableOwner: DriftTerms?
 
     /// - Parameters:
     ///   - expected: the baseline's proportion per bin (at most 65,536 bins).
@@ -35,14 +40,22 @@ public struct DriftWindow: Sendable {
         self.capacity = capacity
         self.metric = metric
         self.expected = expected
-        self.table = table?.values ?? []
-        ring = [UInt16](repeating: 0, count: capacity)
-        counts = [Int32](repeating: 0, count: expected.count)
-        terms = [Double](repeating: 0, count: expected.count)
+        binCount = expected.count
+        tableOwner = table
+        self.table = table.map { UnsafePointer($0.values.baseAddress!) }
+        ring = .allocate(capacity: capacity)
+        ring.initialize(repeating: 0, count: capacity)
+        counts = .allocate(capacity: expected.count)
+        counts.initialize(repeating: 0, count: expected.count)
+        terms = .allocate(capacity: expected.count)
+        terms.initialize(repeating: 0, count: expected.count)
     }
 
-    /// Number of bins.
-    public var binCount: Int { expected.count }
+    deinit {
+        ring.deallocate()
+        counts.deallocate()
+        terms.deallocate()
+    }
 
     /// True once `capacity` values have been added.
     public var isFull: Bool { count == capacity }
@@ -51,41 +64,31 @@ public struct DriftWindow: Sendable {
     /// Returns the score once the window is full (nil while it fills).
     @inline(__always)
     @discardableResult
-    public mutating func add(bin: Int) -> Double? {
+    public func add(bin: Int) -> Double? {
         if count < capacity {
             ring[count] = UInt16(truncatingIfNeeded: bin)
             counts[bin] += 1
             count += 1
             guard count == capacity else { return nil }
-            for i in terms.indices { terms[i] = term(i, count: Int(counts[i])) }
+            for i in 0..<binCount { terms[i] = term(i, count: Int(counts[i])) }
             return score
         }
         let h = head
-        let old = ring.withUnsafeMutableBufferPointer { r -> Int in
-            let old = Int(r[h])
-            r[h] = UInt16(truncatingIfNeeded: bin)
-            return old
-        }
+        let old = Int(ring[h])
+        ring[h] = UInt16(truncatingIfNeeded: bin)
         head = h + 1 == capacity ? 0 : h + 1
         if old != bin {
-            let (oldCount, binCount) = counts.withUnsafeMutableBufferPointer { c -> (Int, Int) in
-                c[old] -= 1
-                c[bin] += 1
-                return (Int(c[old]), Int(c[bin]))
-            }
-            let oldTerm = term(old, count: oldCount)
-            let binTerm = term(bin, count: binCount)
-            terms.withUnsafeMutableBufferPointer { t in
-                t[old] = oldTerm
-                t[bin] = binTerm
-            }
+            counts[old] -= 1
+            counts[bin] += 1
+            terms[old] = term(old, count: Int(counts[old]))
+            terms[bin] = term(bin, count: Int(counts[bin]))
         }
         return score
     }
 
     @inline(__always)
     func term(_ i: Int, count c: Int) -> Double {
-        if !table.isEmpty { return table.withUnsafeBufferPointer { $0[i * (capacity + 1) + c] } }
+        if let table { return table[i &* (capacity &+ 1) &+ c] }
         return metric.term(actual: Double(c) / Double(capacity), expected: expected[i])
     }
 
@@ -93,23 +96,22 @@ public struct DriftWindow: Sendable {
     @inline(__always)
     public var score: Double {
         var sum = 0.0
-        terms.withUnsafeBufferPointer { t in
-            for i in t.indices { sum += t[i] }
-        }
+        for i in 0..<binCount { sum += terms[i] }
         return metric.score(termSum: sum)
     }
 
     /// The window's count per bin.
-    public var binCounts: [Int] { counts.map(Int.init) }
+    public var binCounts: [Int] { (0..<binCount).map { Int(counts[$0]) } }
 }
 
 /// Every bin's metric term for every count 0…capacity of a full window, computed once per
 /// feature and shared by its windows (every `group_by` value): a window update is then two
 /// table lookups instead of two logarithms. The values are the ones `DriftMetric.term` gives.
-public final class DriftTerms: Sendable {
+public final class DriftTerms: @unchecked Sendable {  // immutable after init
     public let bins: Int
     public let capacity: Int
-    let values: [Double]
+    /// Bin b's term at count c is `values[b * (capacity + 1) + c]`.
+    let values: UnsafeMutableBufferPointer<Double>
 
     /// Tables larger than this many terms (8 bytes each) are not built: the logarithms are cheaper
     /// than the memory.
@@ -120,14 +122,16 @@ public final class DriftTerms: Sendable {
         guard expected.count * (capacity + 1) <= Self.maxTerms else { return nil }
         bins = expected.count
         self.capacity = capacity
-        var values = [Double](repeating: 0, count: expected.count * (capacity + 1))
+        let values = UnsafeMutableBufferPointer<Double>.allocate(capacity: expected.count * (capacity + 1))
         for b in 0..<expected.count {
             for c in 0...capacity {
-                values[b * (capacity + 1) + c] = metric.term(
-                    actual: Double(c) / Double(capacity), expected: expected[b])
+                (values.baseAddress! + b * (capacity + 1) + c).initialize(
+                    to: metric.term(actual: Double(c) / Double(capacity), expected: expected[b]))
             }
         }
         self.values = values
     }
+
+    deinit { values.deallocate() }
 
 }

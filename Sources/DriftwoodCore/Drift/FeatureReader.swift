@@ -1,8 +1,8 @@
 /// Reads a drift filter's features from an event: one pass over the event (`PathSet`), then
 /// each value binned on its raw bytes. Also finds the `group_by` value. Not thread-safe.
 public final class FeatureReader {
-    let binners: [FeatureBinner]
-    let paths: PathSet
+    public let binners: [FeatureBinner]
+    public let paths: PathSet
     let slots: UnsafeMutableBufferPointer<ValueSlot>
     let groupIndex: Int?
 
@@ -36,6 +36,13 @@ public final class FeatureReader {
             }
         }
         return counted
+    }
+
+    /// A reader of the same features with scratch memory of its own (for another thread).
+    public func copy() -> FeatureReader {
+        FeatureReader(
+            features: paths.paths.prefix(binners.count).enumerated().map { ($1, binners[$0]) },
+            groupBy: groupIndex.map { paths.paths[$0] })
     }
 
     /// Where the `group_by` value was in the event last read (`found` false when it has none,

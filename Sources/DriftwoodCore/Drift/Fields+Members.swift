@@ -24,16 +24,17 @@ extension Fields {
     /// The index of the top-level member named `name`; `hint` (the index it had in the previous
     /// event, events of one source being laid out alike) is tried first and updated.
     @inline(__always)
-    func memberIndex(_ name: [UInt8], hint: inout Int) -> Int? {
+    public func memberIndex(_ name: [UInt8], hint: inout Int) -> Int? {
         arena.withUnsafeBufferPointer { buf -> Int? in
             let p = buf.baseAddress!
+            let escaped = escapedKeys
             if hint < members.count {
                 let s = members[hint].span
-                if Self.keyMatches(p, Int(s.keyStart)..<Int(s.keyEnd), name) { return hint }
+                if Self.keyMatches(p, Int(s.keyStart)..<Int(s.keyEnd), name, escaped: escaped) { return hint }
             }
             for k in members.indices {
                 let s = members[k].span
-                if Self.keyMatches(p, Int(s.keyStart)..<Int(s.keyEnd), name) {
+                if Self.keyMatches(p, Int(s.keyStart)..<Int(s.keyEnd), name, escaped: escaped) {
                     hint = k
                     return k
                 }
@@ -43,8 +44,10 @@ extension Fields {
     }
 
     /// `JSONText.keyEquals`, with the common case (same length, no escapes) compared inline.
+    /// Without `escaped` keys in the event, only a key of the same length can match.
     @inline(__always)
-    static func keyMatches(_ p: UnsafePointer<UInt8>, _ range: Range<Int>, _ name: [UInt8]) -> Bool {
+    static func keyMatches(_ p: UnsafePointer<UInt8>, _ range: Range<Int>, _ name: [UInt8], escaped: Bool) -> Bool {
+        if !escaped && range.count != name.count { return false }
         // A key that differs in its first byte differs, unless it starts with an escape.
         if !range.isEmpty, let first = name.first, p[range.lowerBound] != first,
             p[range.lowerBound] != UInt8(ascii: "\\")
@@ -93,5 +96,29 @@ extension Fields {
                 span: MemberSpan(keyStart: start, keyEnd: valueStart, valueStart: valueStart, valueEnd: Int32(arena.count)),
                 isText: false))
         hint = members.count - 1
+    }
+
+    /// `setMember(_:member:hint:)` for a caller that knows where the member is: at `index`, or
+    /// nowhere yet (-1).
+    public mutating func setMember(_ name: MemberName, member: UnsafeBufferPointer<UInt8>, at index: Int) {
+        let keyLength = name.bytes.count
+        let start = Int32(arena.count)
+        guard index < 0 && name.plain else {
+            arena.append(contentsOf: UnsafeBufferPointer(rebasing: member[keyLength...]))
+            if index >= 0 {
+                members[index].span.valueStart = start
+                members[index].span.valueEnd = Int32(arena.count)
+                members[index].isText = false
+            } else {
+                appendMember(name: name.bytes, valueStart: start, valueEnd: Int32(arena.count), isText: false)
+            }
+            return
+        }
+        arena.append(contentsOf: member)
+        let valueStart = start + Int32(keyLength)
+        members.append(
+            Member(
+                span: MemberSpan(keyStart: start, keyEnd: valueStart, valueStart: valueStart, valueEnd: Int32(arena.count)),
+                isText: false))
     }
 }

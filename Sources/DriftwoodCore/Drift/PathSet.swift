@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where one path's value sits in an event's bytes, found by `PathSet.locate`.
 public struct ValueSlot: Sendable {
     public var start: Int32
@@ -42,15 +48,15 @@ public final class PathSet {
         let rest: [[UInt8]]
     }
 
-    struct Root {
-        let name: [UInt8]
+    public struct Root {
+        public let name: [UInt8]
         /// Indices of the paths that are this top-level member itself.
         var whole: [Int]
         var children: [Child]
     }
 
     public let paths: [FieldPath]
-    let roots: [Root]
+    public let roots: [Root]
     // The same, flattened into memory of its own for the per-event loop.
     let rootNames: UnsafeMutableBufferPointer<UnsafeBufferPointer<UInt8>>
     let childNames: UnsafeMutableBufferPointer<UnsafeBufferPointer<UInt8>>
@@ -137,16 +143,18 @@ public final class PathSet {
     /// event's bytes (`Fields.withBytes`), or that it is missing. `slots` holds one per path.
     public func locate(in fields: Fields, into slots: UnsafeMutableBufferPointer<ValueSlot>) {
         for i in slots.indices { slots[i].found = false }
-        let members = fields.members
+        let escaped = fields.escapedKeys
         fields.arena.withUnsafeBufferPointer { buf in
             guard let p = buf.baseAddress else { return }
-            members.withUnsafeBufferPointer { ms in
+            fields.members.withUnsafeBufferPointer { ms in
                 for r in 0..<roots.count {
                     let name = rootNames[r]
                     var k = hints[r]
-                    if !(k < ms.count && Self.matches(p, Int(ms[k].span.keyStart), Int(ms[k].span.keyEnd), name)) {
+                    if !(k < ms.count && Self.matches(p, ms[k].span, name, escaped: escaped)) {
+                        // Without escaped keys only a key of the same length can match: the spans
+                        // alone rule out most members, without reading their bytes.
                         k = -1
-                        for j in 0..<ms.count where Self.matches(p, Int(ms[j].span.keyStart), Int(ms[j].span.keyEnd), name) {
+                        for j in 0..<ms.count where Self.matches(p, ms[j].span, name, escaped: escaped) {
                             k = j
                             break
                         }
@@ -188,6 +196,18 @@ public final class PathSet {
                 }
             }
         }
+    }
+
+    /// True when the key at `span` names `name`; `escaped` as `Fields.escapedKeys`.
+    @inline(__always)
+    static func matches(_ p: UnsafePointer<UInt8>, _ span: MemberSpan, _ name: UnsafeBufferPointer<UInt8>, escaped: Bool) -> Bool {
+        let start = Int(span.keyStart)
+        let length = Int(span.keyEnd) - start
+        if !escaped {
+            guard length == name.count else { return false }
+            return length == 0 || memcmp(p + start, name.baseAddress!, length) == 0
+        }
+        return matches(p, start, start + length, name)
     }
 
     /// True when the escaped key at `p[start..<end]` names `name`.
