@@ -1,46 +1,178 @@
 import DriftwoodCore
 
-/// The filters of a pipeline, applied in file order to a batch (the engine's filter thread, and
+/// The filters of a pipeline, applied in file order to a batch (the engine's filter workers, and
 /// `driftwood test`). Not thread-safe: one thread runs it.
+///
+/// A few events at a time (`chunkSize`): a chunk goes through every filter of the range before
+/// the next chunk starts, so its bytes are read from memory once and stay in the core's cache
+/// while the filters look at them (filter after filter over a whole batch of a thousand events,
+/// each filter met them cold again). Every filter still sees events in batch order.
+///
+/// On a worker of several (`preparedFrom`: where the filters that run one batch at a time
+/// begin), the stateful filters that can (`PreparingFilter`) read their part of each event as it
+/// leaves the stateless filters, still in the cache; their turn then uses what was read.
 public final class FilterChain: @unchecked Sendable {
     let stages: [Pipeline.FilterStage]
     let metrics: [StageMetrics]
+    /// The chunk of events between two filters, what the filter in hand made of it, and each
+    /// one's index in the batch (`runStage`). Reused from batch to batch.
+    var chunk: [Event] = []
+    var next: [Event] = []
+    var origins: [Int] = []
+    var nextOrigins: [Int] = []
+    /// Events into and out of each filter during one `run`, reported once per batch.
+    let counts: UnsafeMutablePointer<(in: Int, out: Int)>
 
-    public init(_ stages: [Pipeline.FilterStage]) {
+    /// Where the stages that run in turn begin (nil: this chain runs every stage at once).
+    let split: Int?
+    /// The filters prepared ahead: their stage, their filter and this worker's preparer.
+    let ahead: [(stage: Int, filter: any PreparingFilter, preparer: any EventPreparer)]
+    /// Per stage: its index in `ahead`, or -1.
+    let aheadIndex: UnsafeMutablePointer<Int>
+    /// Per prepared filter: what its preparer read from each event of the batch in hand, in order.
+    var prepared: [[Preparation]]
+
+    public init(_ stages: [Pipeline.FilterStage], preparedFrom split: Int? = nil) {
         self.stages = stages
         self.metrics = stages.map { StageMetrics(stage: $0.id, filter: true) }
+        self.split = split
+        var ahead: [(stage: Int, filter: any PreparingFilter, preparer: any EventPreparer)] = []
+        if let split {
+            for j in split..<stages.count {
+                guard let filter = stages[j].filter as? any PreparingFilter, let preparer = filter.makePreparer() else {
+                    continue
+                }
+                // What the filters before it in the turn may change must not be what it reads.
+                let earlier = stages[split..<j].map(\.filter.writesMembers)
+                guard earlier.allSatisfy({ $0 != nil }) else { continue }
+                let written = Set(earlier.flatMap { $0! })
+                if let reads = filter.readsMembers {
+                    guard written.isDisjoint(with: reads) else { continue }
+                } else {
+                    guard written.isEmpty else { continue }
+                }
+                ahead.append((j, filter, preparer))
+            }
+        }
+        self.ahead = ahead
+        aheadIndex = .allocate(capacity: max(1, stages.count))
+        aheadIndex.initialize(repeating: -1, count: max(1, stages.count))
+        for (a, entry) in ahead.enumerated() { aheadIndex[entry.stage] = a }
+        prepared = ahead.map { _ in [] }
+        counts = .allocate(capacity: max(1, stages.count))
+        counts.initialize(repeating: (0, 0), count: max(1, stages.count))
     }
+
+    deinit {
+        aheadIndex.deallocate()
+        counts.deallocate()
+    }
+
+    /// Events that go through the filters together: few enough that their bytes stay in the
+    /// core's cache from one filter to the next (~1 KiB each here).
+    static let chunkSize = 32
 
     /// Applies every filter to `batch` (or the filters in `range`); events whose `when` does not
     /// match pass a filter unchanged.
     public func run(_ batch: inout [Event], scratch: inout [Event], stages range: Range<Int>? = nil) {
-        for k in range ?? stages.indices {
-            let m = metrics[k]
-            let filter = stages[k].filter
-            let when = stages[k].when
-            let before = batch.count
-            m.eventsIn(before)
-            scratch.removeAll(keepingCapacity: true)
-            // Each event is moved out of the batch, in order, never copied: no reference
-            // counting per event (reversing and popping swapped, and so retained, every event).
-            // The moved-from slots get `Event.empty`, which owns no memory.
-            batch.withUnsafeMutableBufferPointer { events in
-                guard let base = events.baseAddress else { return }
-                for i in 0..<events.count {
-                    let event = (base + i).move()
-                    if let when, !when.matches(event.fields) {
-                        scratch.append(event)
-                    } else {
-                        filter.apply(event, into: &scratch)
+        let range = range ?? stages.indices
+        guard !range.isEmpty else { return }
+        for k in range { counts[k] = (0, 0) }
+        scratch.removeAll(keepingCapacity: true)
+        // Leaving the stateless stages: read ahead for the stateful ones. Entering the stateful
+        // stages: use what was read (it matches the batch event for event).
+        let preparing = !ahead.isEmpty && range.upperBound == split
+        let usesPrepared = !ahead.isEmpty && range.lowerBound == split && prepared[0].count == batch.count
+        if preparing || !usesPrepared {
+            for a in prepared.indices { prepared[a].removeAll(keepingCapacity: true) }
+        }
+        let total = batch.count
+        batch.withUnsafeMutableBufferPointer { events in
+            guard let base = events.baseAddress else { return }
+            var start = 0
+            while start < total {
+                let end = min(start + Self.chunkSize, total)
+                // Each event is moved, never copied: no reference counting per event. The
+                // moved-from slots get `Event.empty`, which owns no memory.
+                for i in start..<end {
+                    chunk.append((base + i).move())
+                    origins.append(usesPrepared ? i : -1)
+                }
+                (base + start).initialize(repeating: Event.empty, count: end - start)
+                for k in range { runStage(k, tracksOrigins: usesPrepared) }
+                if preparing {
+                    for e in chunk.indices {
+                        for a in ahead.indices { prepared[a].append(ahead[a].preparer.prepare(chunk[e])) }
                     }
                 }
-                base.initialize(repeating: Event.empty, count: events.count)
+                Self.moveAll(from: &chunk, to: &scratch)
+                origins.removeAll(keepingCapacity: true)
+                start = end
             }
-            batch.removeAll(keepingCapacity: true)
-            swap(&batch, &scratch)
-            m.eventsOut(batch.count)
-            // Net of events a filter added (alerts), so a batch that lost some counts them.
-            if before > batch.count { m.dropped(before - batch.count, reason: "filtered") }
         }
+        if usesPrepared {
+            for a in prepared.indices { prepared[a].removeAll(keepingCapacity: true) }
+        }
+        batch.removeAll(keepingCapacity: true)
+        swap(&batch, &scratch)
+        for k in range {
+            let m = metrics[k]
+            let (eventsIn, eventsOut) = counts[k]
+            m.eventsIn(eventsIn)
+            m.eventsOut(eventsOut)
+            // Net of events a filter added (alerts), so a batch that lost some counts them.
+            if eventsIn > eventsOut { m.dropped(eventsIn - eventsOut, reason: "filtered") }
+        }
+    }
+
+    /// Runs stage `k` over `chunk`, in place. With `tracksOrigins`, `origins` keeps each event's
+    /// index in the batch while a filter turns it into exactly one event (-1 after that: which of
+    /// several is the one that came in is not known), so prepared filters find their reading.
+    private func runStage(_ k: Int, tracksOrigins: Bool) {
+        let filter = stages[k].filter
+        let when = stages[k].when
+        let a = aheadIndex[k]
+        let preparedFilter = a >= 0 && tracksOrigins ? ahead[a].filter : nil
+        counts[k].in += chunk.count
+        chunk.withUnsafeMutableBufferPointer { events in
+            guard let base = events.baseAddress else { return }
+            for i in 0..<events.count {
+                let event = (base + i).move()
+                let before = next.count
+                if let when, !when.matches(event.fields) {
+                    next.append(event)
+                } else if let preparedFilter, origins[i] >= 0 {
+                    preparedFilter.apply(event, prepared: prepared[a][origins[i]], into: &next)
+                } else {
+                    filter.apply(event, into: &next)
+                }
+                if tracksOrigins {
+                    let made = next.count - before
+                    if made == 1 {
+                        nextOrigins.append(origins[i])
+                    } else {
+                        for _ in 0..<made { nextOrigins.append(-1) }
+                    }
+                }
+            }
+            base.initialize(repeating: Event.empty, count: events.count)
+        }
+        counts[k].out += next.count
+        chunk.removeAll(keepingCapacity: true)
+        swap(&chunk, &next)
+        if tracksOrigins {
+            origins.removeAll(keepingCapacity: true)
+            swap(&origins, &nextOrigins)
+        }
+    }
+
+    /// Appends the events of `from` to `to`, moving them, and leaves `from` empty.
+    private static func moveAll(from: inout [Event], to: inout [Event]) {
+        from.withUnsafeMutableBufferPointer { events in
+            guard let base = events.baseAddress else { return }
+            for i in 0..<events.count { to.append((base + i).move()) }
+            base.initialize(repeating: Event.empty, count: events.count)
+        }
+        from.removeAll(keepingCapacity: true)
     }
 }

@@ -82,7 +82,8 @@ public final class Pipeline: @unchecked Sendable {
         let prefix = filters.prefix { $0.filter.isStateless }.count
         let parallel = prefix > 0 ? extraFilterWorkers.filter { $0.count == filters.count } : []
         self.filterChains =
-            [FilterChain(filters)] + parallel.map { FilterChain(Array($0.prefix(prefix)) + filters.dropFirst(prefix)) }
+            [FilterChain(filters, preparedFrom: parallel.isEmpty ? nil : prefix)]
+            + parallel.map { FilterChain(Array($0.prefix(prefix)) + filters.dropFirst(prefix), preparedFrom: prefix) }
         self.parallelStages = prefix
         self.turnstile = prefix < filters.count && filterChains.count > 1 ? Turnstile() : nil
         self.sequencer = Sequencer(window: 2 * filterChains.count)

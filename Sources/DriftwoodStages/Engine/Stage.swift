@@ -31,10 +31,45 @@ public protocol Filter: AnyObject {
     /// True when the filter keeps no state between events, so several copies may run on several
     /// threads at once (order is restored before the outputs). Windows (drift, monitor) are not.
     var isStateless: Bool { get }
+
+    /// The top-level members `apply` may add or replace in the events it passes on (it never
+    /// removes one, and passes on the event it got); nil when it may change anything. A stateful
+    /// filter after this one may read its part of an event ahead of its turn when the two do not
+    /// meet (`PreparingFilter`).
+    var writesMembers: [[UInt8]]? { get }
 }
 
 extension Filter {
     public var isStateless: Bool { false }
+    public var writesMembers: [[UInt8]]? { nil }
+}
+
+/// A stateful filter that can read what it needs from an event ahead of its turn: on the filter
+/// worker that holds the batch, right after the stateless filters, while the event's bytes are
+/// still in that core's cache. Its turn (in batch order, one batch at a time) then needs only
+/// the few words read (`Preparation`) and its own state.
+public protocol PreparingFilter: Filter {
+    /// A reader of events for one worker thread (it keeps scratch memory of its own); nil when
+    /// this filter's configuration does not fit a `Preparation`.
+    func makePreparer() -> (any EventPreparer)?
+    /// `apply`, given what a preparer of this filter read from this very event.
+    func apply(_ event: consuming Event, prepared: Preparation, into out: inout [Event])
+    /// The top-level members the preparation reads; nil when they are not known (a
+    /// user-written condition), so only a filter that changes nothing may run before.
+    var readsMembers: [[UInt8]]? { get }
+}
+
+/// Reads one filter's part of events ahead of the filter's turn (`PreparingFilter`). Used by one
+/// thread; touches no state of the filter.
+public protocol EventPreparer: AnyObject {
+    func prepare(_ event: borrowing Event) -> Preparation
+}
+
+/// What a `PreparingFilter` read from an event ahead of its turn: four words whose meaning only
+/// that filter knows.
+public struct Preparation: Sendable {
+    public var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    public init() {}
 }
 
 /// An output delivers batches. It runs on a thread of its own.

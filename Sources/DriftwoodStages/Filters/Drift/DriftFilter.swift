@@ -19,7 +19,8 @@ import Metrics
 public final class DriftFilter: Filter {
     /// One feature's window in one group, and its alert state.
     struct FeatureState {
-        var window: DriftWindow
+        /// Owned by the group (`Group.windows`); read here without reference counting.
+        unowned(unsafe) let window: DriftWindow
         /// The window's score once full.
         var score: Double?
         var firing = false
@@ -37,10 +38,12 @@ public final class DriftFilter: Filter {
     final class Group {
         let name: String?
         let features: UnsafeMutableBufferPointer<FeatureState>
+        let windows: [DriftWindow]
         let gauges: [Gauge]
 
         init(name: String?, windows: [DriftWindow], gauges: [Gauge]) {
             self.name = name
+            self.windows = windows
             features = .allocate(capacity: max(1, windows.count))
             for (f, window) in windows.enumerated() { (features.baseAddress! + f).initialize(to: FeatureState(window: window)) }
             self.gauges = gauges
@@ -59,8 +62,10 @@ public final class DriftFilter: Filter {
     let expected: [[Double]]
     /// Each feature's metric terms by count, shared by its windows in every group.
     let terms: [DriftTerms?]
-    /// `"name":` of each feature as JSON, ready to write.
-    let keysJSON: [[UInt8]]
+    /// `"name":` of each feature as JSON, ready to write: feature f's at
+    /// `keysText[keyStarts[f] ..< keyStarts[f + 1]]`.
+    let keysText: UnsafeMutableBufferPointer<UInt8>
+    let keyStarts: UnsafeMutableBufferPointer<Int>
     /// Finds and bins the features (and finds the `group_by` value) of each event.
     let reader: FeatureReader
     let stage: String
@@ -108,12 +113,16 @@ public final class DriftFilter: Filter {
         let binners = features.map { FeatureBinner($0.2) }
         expected = features.map(\.2.expected)
         terms = expected.map { DriftTerms(expected: $0, capacity: config.window, metric: config.metric) }
-        keysJSON = names.map { name in
-            var key: [UInt8] = []
-            JSONWriter.appendString(name, to: &key)
-            key.append(UInt8(ascii: ":"))
-            return key
+        var keys: [UInt8] = []
+        keyStarts = .allocate(capacity: names.count + 1)
+        for (f, name) in names.enumerated() {
+            keyStarts[f] = keys.count
+            JSONWriter.appendString(name, to: &keys)
+            keys.append(UInt8(ascii: ":"))
         }
+        keyStarts[names.count] = keys.count
+        keysText = .allocate(capacity: max(1, keys.count))
+        _ = keysText.initialize(from: keys)
         reader = FeatureReader(
             features: zip(features, binners).map { ($0.1, $1) }, groupBy: config.groupBy)
         alertCounter = ModelMetrics.alerts(type: Self.alertType, factory: factory)
@@ -133,7 +142,7 @@ public final class DriftFilter: Filter {
         p += Array(#","score":"#.utf8)
         prefix = p
         headRoom = Self.driftName.bytes.count + p.count + ScoreText.maxLength + Self.detectedFalse.count
-        json = .allocate(capacity: headRoom + keysJSON.reduce(2) { $0 + $1.count + 1 + ScoreText.maxLength })
+        json = .allocate(capacity: headRoom + 2 + keys.count + names.count * (1 + ScoreText.maxLength))
         if config.groupBy == nil { groups.appendUngrouped(makeGroup(name: nil)) }
     }
 
@@ -158,12 +167,18 @@ public final class DriftFilter: Filter {
     }
 
     public func apply(_ event: consuming Event, into out: inout [Event]) {
+        let counted = reader.read(event.fields, into: bins)
+        score(event, counted: counted, groupSlot: reader.groupSlot, driftIndex: nil, into: &out)
+    }
+
+    /// Scores an event whose features' bins are in `bins` (`counted`: one of them has a bin).
+    /// `driftIndex`: where the event's `drift` member is (-1: it has none), when known.
+    @inline(__always)
+    func score(_ event: consuming Event, counted: Bool, groupSlot slot: ValueSlot, driftIndex: Int?, into out: inout [Event]) {
         let featureCount = names.count
         let bins = self.bins
-        let counted = reader.read(event.fields, into: bins)
         var groupIndex: Int? = 0
         if config.groupBy != nil {
-            let slot = reader.groupSlot
             groupIndex = nil
             if slot.found {
                 groupIndex = event.fields.withBytes { p in
@@ -198,10 +213,9 @@ public final class DriftFilter: Filter {
             guard let score = states[f].score else { continue }
             json[n] = full == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")
             n += 1
-            keysJSON[f].withUnsafeBufferPointer { key in
-                (json + n).update(from: key.baseAddress!, count: key.count)
-                n += key.count
-            }
+            let keyLength = keyStarts[f + 1] - keyStarts[f]
+            (json + n).update(from: keysText.baseAddress! + keyStarts[f], count: keyLength)
+            n += keyLength
             if score != states[f].textScore || states[f].textLength == 0 {
                 states[f].textScore = score
                 states[f].textLength = withUnsafeMutableBytes(of: &states[f].text) {
@@ -254,7 +268,12 @@ public final class DriftFilter: Filter {
         // The member's name goes right before its value: a new member is one copy.
         start -= Self.driftName.bytes.count
         Self.driftName.bytes.withUnsafeBufferPointer { (json + start).update(from: $0.baseAddress!, count: $0.count) }
-        event.fields.setMember(Self.driftName, member: UnsafeBufferPointer(start: json + start, count: n - start), hint: &driftHint)
+        let member = UnsafeBufferPointer(start: json + start, count: n - start)
+        if let driftIndex {
+            event.fields.setMember(Self.driftName, member: member, at: driftIndex)
+        } else {
+            event.fields.setMember(Self.driftName, member: member, hint: &driftHint)
+        }
         if detected { event.fields.addTag("drift") }
         Alert.emit(&pendingAlerts, after: event, into: &out, stage: stage, hostName: hostName)
     }
@@ -293,5 +312,68 @@ public final class DriftFilter: Filter {
         flushSkipped()
         bins.deallocate()
         json.deallocate()
+        keysText.deallocate()
+        keyStarts.deallocate()
+    }
+}
+
+extension DriftFilter: PreparingFilter {
+    /// Up to this many features fit a `Preparation` (a 16-bit bin each, in two words).
+    static let preparedFeatures = 8
+
+    public func makePreparer() -> (any EventPreparer)? {
+        guard names.count <= Self.preparedFeatures, reader.binners.allSatisfy({ $0.binCount < Int(Int16.max) }) else {
+            return nil
+        }
+        return DriftPreparer(reader: reader.copy())
+    }
+
+    public var writesMembers: [[UInt8]]? { [Self.driftName.bytes, FieldPath.tags.components[0]] }
+
+    public var readsMembers: [[UInt8]]? { reader.paths.roots.map(\.name) + [Self.driftName.bytes] }
+
+    public func apply(_ event: consuming Event, prepared: Preparation, into out: inout [Event]) {
+        let (low, high, group, flags) = prepared.words
+        for f in 0..<names.count {
+            let word = f < 4 ? low : high
+            bins[f] = Int(Int16(truncatingIfNeeded: word >> UInt64(16 * (f & 3))))
+        }
+        let slot = ValueSlot(
+            start: Int32(truncatingIfNeeded: group), end: Int32(truncatingIfNeeded: group >> 32),
+            isText: flags & 2 != 0, found: flags & 1 != 0)
+        score(event, counted: flags & 4 != 0, groupSlot: slot, driftIndex: Int(flags >> 32) - 1, into: &out)
+    }
+}
+
+/// Reads a drift filter's part of an event ahead of its turn, on one filter worker: each
+/// feature's bin, where the `group_by` value is, and where the event's `drift` member is.
+final class DriftPreparer: EventPreparer {
+    let reader: FeatureReader
+    let bins: UnsafeMutableBufferPointer<Int>
+    var driftHint = 0
+
+    init(reader: FeatureReader) {
+        self.reader = reader
+        bins = .allocate(capacity: DriftFilter.preparedFeatures)
+        bins.initialize(repeating: FeatureBinner.missingBin)
+    }
+
+    deinit { bins.deallocate() }
+
+    func prepare(_ event: borrowing Event) -> Preparation {
+        var prepared = Preparation()
+        let counted = reader.read(event.fields, into: bins)
+        var low: UInt64 = 0
+        var high: UInt64 = 0
+        for f in 0..<reader.binners.count {
+            let bits = UInt64(UInt16(bitPattern: Int16(truncatingIfNeeded: bins[f]))) << UInt64(16 * (f & 3))
+            if f < 4 { low |= bits } else { high |= bits }
+        }
+        let slot = reader.groupSlot
+        let group = UInt64(UInt32(bitPattern: slot.start)) | UInt64(UInt32(bitPattern: slot.end)) << 32
+        let driftIndex = event.fields.memberIndex(DriftFilter.driftName.bytes, hint: &driftHint) ?? -1
+        let flags: UInt64 = (slot.found ? 1 : 0) | (slot.isText ? 2 : 0) | (counted ? 4 : 0) | UInt64(driftIndex + 1) << 32
+        prepared.words = (low, high, group, flags)
+        return prepared
     }
 }

@@ -48,18 +48,15 @@ public final class MonitorFilter: Filter {
     @exclusivity(unchecked) var pendingAlerts: [Alert] = []
     /// `event.kind`, the latency field, the `group_by` field, then — with the default error
     /// condition — `level` and `error`.
-    let paths: PathSet
-    /// Where those sit in the current event.
-    let slots: UnsafeMutableBufferPointer<ValueSlot>
+    let watched: [FieldPath]
     /// The default `level == "ERROR" or exists(error)` is answered from the same pass over the
-    /// event (slots `levelSlot`, `levelSlot + 1`) instead of evaluating the condition.
+    /// event (`watched[levelSlot]`, `watched[levelSlot + 1]`) instead of evaluating the condition.
     let levelSlot: Int?
+    /// Reads events in the filter's own turn (when no worker read them ahead).
+    let ownPreparer: MonitorPreparer
     static let levelPath = FieldPath("level")!
     static let errorPath = FieldPath("error")!
-    static let errorLevel = Array("ERROR".utf8)
-
     static let kindPath = FieldPath("event.kind")!
-    static let alertKind = Array("alert".utf8)
     static let errorType = "HIGH_ERROR_RATE"
     static let latencyType = "HIGH_LATENCY"
 
@@ -79,9 +76,8 @@ public final class MonitorFilter: Filter {
             && !watched.contains(Self.levelPath) && !watched.contains(Self.errorPath)
         levelSlot = fast ? watched.count : nil
         if fast { watched += [Self.levelPath, Self.errorPath] }
-        paths = PathSet(watched)
-        slots = .allocate(capacity: watched.count)
-        slots.initialize(repeating: ValueSlot())
+        self.watched = watched
+        ownPreparer = MonitorPreparer(watched: watched, levelSlot: levelSlot, errorRate: config.errorRate.when)
         if config.groupBy == nil { groups.appendUngrouped(makeGroup(name: nil)) }
     }
 
@@ -104,44 +100,26 @@ public final class MonitorFilter: Filter {
     }
 
     public func apply(_ event: consuming Event, into out: inout [Event]) {
-        // One pass for `event.kind`, the latency field and the group_by field.
-        let slots = self.slots
-        paths.locate(in: event.fields, into: slots)
-        var isAlert = false
-        var latency: Double?
+        count(event, ownPreparer.read(event), into: &out)
+    }
+
+    /// Counts an event from what was read of it.
+    func count(_ event: consuming Event, _ seen: MonitorPreparer.Seen, into out: inout [Event]) {
         var groupIndex: Int? = config.groupBy == nil ? 0 : nil
-        if slots[0].found || slots[1].found || (config.groupBy != nil && slots[2].found) {
-            event.fields.withBytes { p in
-                if slots[0].found {
-                    isAlert = PathSet.withKeyBytes(p, slots[0].range, isText: slots[0].isText) {
-                        $0.elementsEqual(Self.alertKind)
-                    }
-                }
-                if slots[1].found, !slots[1].isText { latency = NumberText.parse(p, slots[1].range) }
-                if config.groupBy != nil, slots[2].found {
-                    groupIndex = PathSet.withKeyBytes(p, slots[2].range, isText: slots[2].isText) { groupID(named: $0) }
-                }
+        if config.groupBy != nil, let slot = seen.group {
+            groupIndex = event.fields.withBytes { p in
+                PathSet.withKeyBytes(p, slot.range, isText: slot.isText) { groupID(named: $0) }
             }
         }
         // Alerts from an earlier filter pass on uncounted, as do events without a group_by value.
-        guard !isAlert, let g = groupIndex else {
+        guard !seen.isAlert, let g = groupIndex else {
             out.append(event)
             return
         }
         let group = groups.groups[g]
-        let isError: Bool
-        if let l = levelSlot {
-            isError = slots[l + 1].found
-                || (slots[l].found
-                    && event.fields.withBytes { p in
-                        PathSet.withKeyBytes(p, slots[l].range, isText: slots[l].isText) { $0.elementsEqual(Self.errorLevel) }
-                    })
-        } else {
-            isError = config.errorRate.when.matches(event.fields)
-        }
-        group.errors.add(isError)
+        group.errors.add(seen.isError)
         if group.errors.isFull { checkErrorRate(group) }
-        if let latency {
+        if let latency = seen.latency {
             group.latencies.add(latency)
             if group.latencies.isFull { checkLatency(group) }
         }
@@ -208,5 +186,110 @@ public final class MonitorFilter: Filter {
         }
     }
 
+}
+
+extension MonitorFilter: PreparingFilter {
+    public func makePreparer() -> (any EventPreparer)? {
+        MonitorPreparer(watched: watched, levelSlot: levelSlot, errorRate: config.errorRate.when)
+    }
+
+    /// Events pass unchanged.
+    public var writesMembers: [[UInt8]]? { [] }
+
+    /// With a user-written error condition, what it reads is not known.
+    public var readsMembers: [[UInt8]]? { levelSlot == nil ? nil : watched.map { $0.components[0] } }
+
+    public func apply(_ event: consuming Event, prepared: Preparation, into out: inout [Event]) {
+        count(event, MonitorPreparer.Seen(prepared), into: &out)
+    }
+}
+
+/// Reads what the monitor filter counts from an event, ahead of the filter's turn on a filter
+/// worker (or in it): whether it is an alert, whether it is an error, its latency, and where its
+/// `group_by` value is.
+final class MonitorPreparer: EventPreparer {
+    /// What was read, and its form as a `Preparation`.
+    struct Seen {
+        var isAlert = false
+        var isError = false
+        var latency: Double?
+        var group: ValueSlot?
+
+        init() {}
+
+        init(_ prepared: Preparation) {
+            let (latencyBits, group, flags, _) = prepared.words
+            isAlert = flags & 1 != 0
+            isError = flags & 2 != 0
+            latency = flags & 4 != 0 ? Double(bitPattern: latencyBits) : nil
+            if flags & 8 != 0 {
+                self.group = ValueSlot(
+                    start: Int32(truncatingIfNeeded: group), end: Int32(truncatingIfNeeded: group >> 32),
+                    isText: flags & 16 != 0, found: true)
+            }
+        }
+
+        var preparation: Preparation {
+            var p = Preparation()
+            let slot = group ?? ValueSlot()
+            p.words = (
+                latency?.bitPattern ?? 0,
+                UInt64(UInt32(bitPattern: slot.start)) | UInt64(UInt32(bitPattern: slot.end)) << 32,
+                (isAlert ? 1 : 0) | (isError ? 2 : 0) | (latency != nil ? 4 : 0) | (group != nil ? 8 : 0)
+                    | (slot.isText ? 16 : 0),
+                0)
+            return p
+        }
+    }
+
+    let paths: PathSet
+    let slots: UnsafeMutableBufferPointer<ValueSlot>
+    let levelSlot: Int?
+    let errorRate: Condition
+    let hasGroup: Bool
+    static let alertKind = Array("alert".utf8)
+    static let errorLevel = Array("ERROR".utf8)
+
+    /// `watched`: `event.kind`, the latency field, then the `group_by` field if any, then
+    /// `level` and `error` from `levelSlot` on (the default error condition).
+    init(watched: [FieldPath], levelSlot: Int?, errorRate: Condition) {
+        paths = PathSet(watched)
+        slots = .allocate(capacity: watched.count)
+        slots.initialize(repeating: ValueSlot())
+        self.levelSlot = levelSlot
+        self.errorRate = errorRate
+        hasGroup = watched.count > (levelSlot.map { _ in 4 } ?? 2)
+    }
+
     deinit { slots.deallocate() }
+
+    func prepare(_ event: borrowing Event) -> Preparation { read(event).preparation }
+
+    func read(_ event: borrowing Event) -> Seen {
+        // One pass for `event.kind`, the latency field, the group_by field (and level, error).
+        let slots = self.slots
+        paths.locate(in: event.fields, into: slots)
+        var seen = Seen()
+        if slots[0].found || slots[1].found {
+            event.fields.withBytes { p in
+                if slots[0].found {
+                    seen.isAlert = PathSet.withKeyBytes(p, slots[0].range, isText: slots[0].isText) {
+                        $0.elementsEqual(Self.alertKind)
+                    }
+                }
+                if slots[1].found, !slots[1].isText { seen.latency = NumberText.parse(p, slots[1].range) }
+            }
+        }
+        if hasGroup, slots[2].found { seen.group = slots[2] }
+        if let l = levelSlot {
+            seen.isError = slots[l + 1].found
+                || (slots[l].found
+                    && event.fields.withBytes { p in
+                        PathSet.withKeyBytes(p, slots[l].range, isText: slots[l].isText) { $0.elementsEqual(Self.errorLevel) }
+                    })
+        } else {
+            seen.isError = errorRate.matches(event.fields)
+        }
+        return seen
+    }
 }

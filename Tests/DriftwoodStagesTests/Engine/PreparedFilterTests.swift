@@ -1,0 +1,143 @@
+import DriftwoodCore
+import Foundation
+import Logging
+import MetricsTestKit
+import TestSupport
+import Testing
+
+@testable import DriftwoodStages
+
+/// Stateful filters that read their part of each event ahead of their turn (on the worker that
+/// holds the batch) give exactly what they give reading it in their turn.
+@Suite struct PreparedFilterTests {
+    typealias Collecting = TurnstileTests.CollectingOutput
+
+    /// Hands over prebuilt events in batches.
+    final class LinesInput: Input, @unchecked Sendable {
+        let lines: [String]
+        let size: Int
+        init(_ lines: [String], size: Int) {
+            self.lines = lines
+            self.size = size
+        }
+        func run(emit: (inout EventBatch) -> Void) throws {
+            let events = FilterHarness.events(lines)
+            var start = 0
+            while start < events.count {
+                var batch = EventBatch(events: Array(events[start..<min(start + size, events.count)]))
+                batch.acknowledgement = Acknowledgement(count: 1) {}
+                emit(&batch)
+                start += size
+            }
+        }
+        func stop() {}
+    }
+
+    /// Passes events on unchanged, on any worker.
+    final class PassFilter: Filter {
+        var isStateless: Bool { true }
+        func apply(_ event: consuming Event, into out: inout [Event]) { out.append(event) }
+    }
+
+    /// Model logs with everything the two filters look at: three models (group_by), a drift
+    /// episode in one of them, an error burst, missing, null and non-numeric values, an event
+    /// that already has a `drift` member, escaped keys, alerts from upstream.
+    static func lines() -> [String] {
+        var r = SeededRandom(seed: 11)
+        var lines: [String] = []
+        for i in 0..<6_000 {
+            let model = ["fraud", "churn", "credit"][i % 3]
+            let shift = model == "fraud" && (2_000..<3_500).contains(i) ? 2.5 : 0
+            let x: String
+            switch i % 97 {
+            case 5: x = "null"
+            case 6: x = #""n/a""#
+            case 7: x = "[1]"
+            default: x = "\(r.normal() + shift)"
+            }
+            let c = ["A", "A", "B", "C", "D", "E", "F"][i % 7]
+            let level = (3_000..<3_300).contains(i) && i % 4 == 0 ? "ERROR" : "INFO"
+            // `@timestamp` set: an alert takes its trigger's (without one it would be the time now).
+            var line = #"{"@timestamp":"2026-11-24T10:00:\#(String(format: "%02d", i % 60)).000Z","model":"\#(model)","x":\#(x),"c":"\#(c)","level":"\#(level)","latency_ms":\#(Double(i % 50) * 3)"#
+            if i % 500 == 13 { line += #","drift":{"old":true}"# }
+            if i % 700 == 21 { line += #","err\u006fr":"escaped key""# }
+            if i % 900 == 2 { line += #","event":{"kind":"alert"}"# }
+            lines.append(line + "}")
+        }
+        return lines
+    }
+
+    static func stages(baseline: String, monitor: String) throws -> [Pipeline.FilterStage] {
+        let drift = DriftFilter(
+            config: try FilterHarness.config(
+                "  - {type: drift, baseline: \(baseline), features: [x, c], window: 200, group_by: model}"),
+            environment: FilterHarness.environment("drift_0"), factory: TestMetrics())
+        let monitor = MonitorFilter(
+            config: try FilterHarness.config(monitor), environment: FilterHarness.environment("monitor_0"),
+            factory: TestMetrics())
+        return [
+            Pipeline.FilterStage(id: "pass", filter: PassFilter(), when: nil),
+            Pipeline.FilterStage(id: "drift_0", filter: drift, when: nil),
+            Pipeline.FilterStage(id: "monitor_0", filter: monitor, when: nil),
+        ]
+    }
+
+    @Test(arguments: [
+        "  - {type: monitor, window: 100, group_by: model, error_rate: {threshold: 0.1}, latency: {threshold: 70}}",
+        "  - {type: monitor, window: 100, error_rate: {when: 'level == \"ERROR\"', threshold: 0.1}}",
+    ])
+    func preparedAheadGivesTheSameEventsAsInTurn(monitor: String) throws {
+        let dir = try NumPy.directory()
+        let baseline = try FilterHarness.baselineFile(DriftFilterTests.referenceLines(), features: ["x", "c"], in: dir)
+        let lines = Self.lines()
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+        // In turn: one chain, every filter reads the event itself.
+        let alone = FilterChain(try Self.stages(baseline: baseline, monitor: monitor))
+        #expect(alone.ahead.isEmpty)
+        var expected: [String] = []
+        var scratch: [Event] = []
+        for start in stride(from: 0, to: lines.count, by: 250) {
+            var batch = FilterHarness.events(Array(lines[start..<min(start + 250, lines.count)]))
+            alone.run(&batch, scratch: &scratch)
+            expected += batch.map(\.fields.json)
+        }
+
+        // Ahead: two workers, the stateful filters read on the worker before their turn.
+        let output = Collecting()
+        let pipeline = Pipeline(
+            inputs: [("lines", LinesInput(lines, size: 250))], filters: try Self.stages(baseline: baseline, monitor: monitor),
+            outputs: [Pipeline.OutputStage(id: "collect", output: output, when: nil)], logger: logger,
+            extraFilterWorkers: [try Self.stages(baseline: baseline, monitor: monitor)])
+        #expect(pipeline.turnstile != nil)
+        // drift always; monitor when what it reads is known not to be what drift writes.
+        let prepared = pipeline.filterChains.map { $0.ahead.map(\.stage) }
+        #expect(prepared.allSatisfy { $0 == (monitor.contains("when:") ? [1] : [1, 2]) })
+        pipeline.start()
+        #expect(pipeline.wait(timeout: 60))
+
+        #expect(output.lines.count == expected.count)
+        let first = zip(output.lines, expected).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(first == nil, "first difference at \(first?.offset ?? -1):\n\(first?.element.0 ?? "")\n\(first?.element.1 ?? "")")
+        // Not vacuous: events were scored, alerts raised, the existing drift member replaced.
+        #expect(expected.filter { $0.contains(#""drift":{"metric""#) }.count > 5_000)
+        #expect(expected.contains { $0.contains("MODEL_DRIFT_DETECTED") })
+        #expect(expected.contains { $0.contains("HIGH_ERROR_RATE") })
+        #expect(expected.filter { $0.contains(#""old":true"#) }.count < 3)  // of 12: scored ones were replaced
+    }
+
+    @Test func onlyFiltersWhoseReadsNoEarlierFilterWritesArePrepared() throws {
+        let dir = try NumPy.directory()
+        let baseline = try FilterHarness.baselineFile(DriftFilterTests.referenceLines(), features: ["x", "c"], in: dir)
+        var stages = try Self.stages(baseline: baseline, monitor: "  - {type: monitor, window: 100}")
+        #expect(FilterChain(stages, preparedFrom: 1).ahead.map(\.stage) == [1, 2])
+        // A filter that may change anything comes first in the turn: nothing after it is read ahead.
+        stages.insert(Pipeline.FilterStage(id: "recorder", filter: TurnstileTests.RecordingFilter(), when: nil), at: 1)
+        #expect(FilterChain(stages, preparedFrom: 1).ahead.isEmpty)
+        // A monitor that reads `drift` (its latency field) after drift, which writes it.
+        let reader = try Self.stages(baseline: baseline, monitor: "  - {type: monitor, window: 100, latency: {field: drift.score}}")
+        #expect(FilterChain(reader, preparedFrom: 1).ahead.map(\.stage) == [1])
+        // Without a split (one worker, `driftwood test`), every filter reads in its turn.
+        #expect(FilterChain(reader).ahead.isEmpty)
+    }
+}
