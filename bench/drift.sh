@@ -5,6 +5,9 @@
 #      w1        stdin -> parse json (remove_source) -> enrich model_version -> jsonl
 #      w1-drift  the same plus `drift` (4 features, window 1000, baseline below) and `monitor`
 #                (window 1000, default error rate and latency) after enrich
+#      w1-member the control: w1 plus an `enrich` that adds a constant `drift` member of the
+#                same size as the real one (~190 bytes): what writing that much more per event
+#                costs by itself, without any drift or monitor work
 #    Target: w1-drift at least 85% of w1's events/s.
 # 2. `driftwood baseline` on the LINES lines (4 features, 10 bins) against
 #    bench/baseline_reference.py (json.loads per line + numpy.quantile), and a check that both
@@ -42,7 +45,9 @@ measure --name baseline-python --input /dev/null --stdout "$WORK/baseline-python
   -- python3 "$HERE/baseline_reference.py" --features "$FEATURES" "$INPUT" || true
 
 cp "$ROOT/samples/models.yml" "$WORK/models.yml"
-for variant in w1 w1-drift; do
+# The control's member: a string as long as a real `drift` member of this bench's features.
+PAD=$(python3 -c 'print("x" * 176)')
+for variant in w1 w1-member w1-drift; do
   {
     echo "# written by bench/drift.sh"
     echo "data_dir: \"$WORK/state-$variant\""
@@ -51,6 +56,9 @@ for variant in w1 w1-drift; do
     echo "  - {type: parse, format: json, remove_source: true}"
     echo "  - type: enrich"
     echo "    model_version: {registry: \"$WORK/models.yml\", name_field: model, target: model_version, default: unknown}"
+    if [ "$variant" = w1-member ]; then
+      echo "  - {type: enrich, fields: {drift: \"$PAD\"}}"
+    fi
     if [ "$variant" = w1-drift ]; then
       echo "  - {type: drift, baseline: \"$WORK/baseline.json\", features: [${FEATURES//,/, }], window: 1000}"
       echo "  - {type: monitor, window: 1000}"
@@ -62,7 +70,7 @@ done
 
 for rep in $(seq "$REPS"); do
   say "repetition $rep of $REPS"
-  for variant in w1 w1-drift; do
+  for variant in w1 w1-member w1-drift; do
     rm -rf "$WORK/state-$variant" "$WORK/out-$variant.jsonl"
     measure --name "$variant" --input "$INPUT" --stdout "$WORK/$variant.stdout" --stderr "$WORK/$variant.log" \
       --count "$WORK/out-$variant.jsonl" -- "$DW" run "$WORK/pipeline-$variant.yml" || true
@@ -78,5 +86,5 @@ echo
 python3 "$HERE/drift_report.py" "$RESULTS" --lines "$LINES" \
   --driftwood-baseline "$WORK/baseline.json" --python-baseline "$WORK/baseline-python.json"
 STATUS=$?
-rm -f "$WORK/out-w1.jsonl" "$WORK/out-w1-drift.jsonl"
+rm -f "$WORK/out-w1.jsonl" "$WORK/out-w1-member.jsonl" "$WORK/out-w1-drift.jsonl"
 exit $STATUS

@@ -4,7 +4,8 @@
   drift_report.py RESULTS.jsonl --lines N --driftwood-baseline A.json --python-baseline B.json
 
 Prints a Markdown table of the timed commands (medians over repetitions), the events/s of
-w1-drift as a share of w1 (target >= 85%), driftwood baseline's speed-up over the Python
+w1-drift as a share of w1 (target >= 85%), the same share for the w1-member control (the cost
+of writing a member as long as `drift` on its own), driftwood baseline's speed-up over the Python
 reference (target >= 4x), and whether both baselines hold the same edges and proportions.
 Exit status 1 if a run failed, lost or duplicated lines, or the baselines disagree.
 """
@@ -55,6 +56,9 @@ def main():
         print("- CPU seconds per million events: w1 %.2f, w1-drift %.2f (+%.2f µs/event for drift + monitor)" % (
             cpu["w1"] * 1e6 / a.lines, cpu["w1-drift"] * 1e6 / a.lines,
             (cpu["w1-drift"] - cpu["w1"]) * 1e6 / a.lines))
+    if "w1" in wall and "w1-member" in wall:
+        print("- control: w1 plus a constant member as long as `drift` (no drift or monitor work), "
+              "events/s: **%.0f%%** of w1" % (100 * wall["w1"] / wall["w1-member"]))
     if "baseline-driftwood" in wall and "baseline-python" in wall:
         print("- driftwood baseline / python3 + numpy, speed: **%.1f×** (target 4×)" % (
             wall["baseline-python"] / wall["baseline-driftwood"]))
