@@ -74,28 +74,9 @@ extension Fields {
     /// appended. `member` holds the name's raw bytes followed by the value's text, so a new
     /// member costs one copy. `hint` as in `memberIndex(_:hint:)`, for the member's own index.
     public mutating func setMember(_ name: MemberName, member: UnsafeBufferPointer<UInt8>, hint: inout Int) {
-        let keyLength = name.bytes.count
-        let value = UnsafeBufferPointer(rebasing: member[keyLength...])
-        let start = Int32(arena.count)
-        if let k = memberIndex(name.bytes, hint: &hint) {
-            arena.append(contentsOf: value)
-            members[k].span.valueStart = start
-            members[k].span.valueEnd = Int32(arena.count)
-            members[k].isText = false
-            return
-        }
-        guard name.plain else {
-            arena.append(contentsOf: value)
-            appendMember(name: name.bytes, valueStart: start, valueEnd: Int32(arena.count), isText: false)
-            return
-        }
-        arena.append(contentsOf: member)
-        let valueStart = start + Int32(keyLength)
-        members.append(
-            Member(
-                span: MemberSpan(keyStart: start, keyEnd: valueStart, valueStart: valueStart, valueEnd: Int32(arena.count)),
-                isText: false))
-        hint = members.count - 1
+        let index = memberIndex(name.bytes, hint: &hint) ?? -1
+        setMember(name, member: member, at: index)
+        if index < 0 { hint = members.count - 1 }
     }
 
     /// `setMember(_:member:hint:)` for a caller that knows where the member is: at `index`, or

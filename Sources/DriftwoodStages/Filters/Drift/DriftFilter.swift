@@ -23,8 +23,7 @@ public final class DriftFilter: Filter {
         unowned(unsafe) let window: DriftWindow
         /// The window's score once full.
         var score: Double?
-        var firing = false
-        var sinceGauge = 0
+        var alert = AlertLatch()
         /// The score as last written (`ScoreText`), reused while the score stays the same: a
         /// window whose value fell in the bin of the value it dropped, or an event without the
         /// feature.
@@ -234,20 +233,10 @@ public final class DriftFilter: Filter {
             full += 1
             let over = score > config.threshold
             if over { detected = true }
-            // Fires above the threshold; once firing, resolves at or under resolve_below.
-            let firing = states[f].firing ? score > config.resolveBelow : over
-            if firing != states[f].firing {
-                states[f].firing = firing
-                raise(feature: f, group: group.name, score: score, firing: firing)
-                group.gauges[f].record(score)
-                states[f].sinceGauge = 0
-            } else {
-                states[f].sinceGauge += 1
-                if states[f].sinceGauge >= gaugeInterval {
-                    states[f].sinceGauge = 0
-                    group.gauges[f].record(score)
-                }
-            }
+            let step = states[f].alert.update(
+                score, threshold: config.threshold, resolveBelow: config.resolveBelow, gaugeInterval: gaugeInterval)
+            if step.changed { raise(feature: f, group: group.name, score: score, firing: states[f].alert.firing) }
+            if step.recordsGauge { group.gauges[f].record(score) }
         }
         guard full > 0 else {
             out.append(event)

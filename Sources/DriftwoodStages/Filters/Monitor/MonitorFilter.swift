@@ -17,10 +17,8 @@ public final class MonitorFilter: Filter {
         let name: String?
         @exclusivity(unchecked) var errors: FlagWindow
         @exclusivity(unchecked) var latencies: ValueWindow
-        @exclusivity(unchecked) var errorFiring = false
-        @exclusivity(unchecked) var latencyFiring = false
-        @exclusivity(unchecked) var sinceErrorGauge = 0
-        @exclusivity(unchecked) var sinceLatencyGauge = 0
+        @exclusivity(unchecked) var errorAlert = AlertLatch()
+        @exclusivity(unchecked) var latencyAlert = AlertLatch()
         let errorGauge: Gauge
         let latencyGauge: Gauge
 
@@ -128,9 +126,11 @@ public final class MonitorFilter: Filter {
 
     func checkErrorRate(_ group: Group) {
         let rate = group.errors.rate
-        let over = group.errorFiring ? rate > config.errorRate.resolveBelow : rate > config.errorRate.threshold
-        if over != group.errorFiring {
-            group.errorFiring = over
+        let step = group.errorAlert.update(
+            rate, threshold: config.errorRate.threshold, resolveBelow: config.errorRate.resolveBelow,
+            gaugeInterval: gaugeInterval)
+        if step.changed {
+            let over = group.errorAlert.firing
             let name = group.name
             let whose = name.map { " for \(config.groupBy!.text) \($0)" } ?? ""
             let value = ScoreText.text(rate)
@@ -146,21 +146,18 @@ public final class MonitorFilter: Filter {
                     message: message))
             if over { errorAlerts.increment() }
             logger.notice(over ? "error rate alert" : "error rate alert resolved", metadata: ["group": "\(name ?? "")", "rate": "\(value)"])
-            group.sinceErrorGauge = gaugeInterval
         }
-        group.sinceErrorGauge += 1
-        if group.sinceErrorGauge >= gaugeInterval {
-            group.sinceErrorGauge = 0
-            group.errorGauge.record(rate)
-        }
+        if step.recordsGauge { group.errorGauge.record(rate) }
     }
 
     func checkLatency(_ group: Group) {
         let statistic = config.latency.statistic
         let value = statistic.quantile.map { group.latencies.quantile($0) } ?? group.latencies.mean
-        let over = group.latencyFiring ? value > config.latency.resolveBelow : value > config.latency.threshold
-        if over != group.latencyFiring {
-            group.latencyFiring = over
+        let step = group.latencyAlert.update(
+            value, threshold: config.latency.threshold, resolveBelow: config.latency.resolveBelow,
+            gaugeInterval: gaugeInterval)
+        if step.changed {
+            let over = group.latencyAlert.firing
             let name = group.name
             let whose = name.map { " for \(config.groupBy!.text) \($0)" } ?? ""
             let field = config.latency.field.text
@@ -177,13 +174,8 @@ public final class MonitorFilter: Filter {
                     message: message))
             if over { latencyAlerts.increment() }
             logger.notice(over ? "latency alert" : "latency alert resolved", metadata: ["group": "\(name ?? "")", "value": "\(shown)"])
-            group.sinceLatencyGauge = gaugeInterval
         }
-        group.sinceLatencyGauge += 1
-        if group.sinceLatencyGauge >= gaugeInterval {
-            group.sinceLatencyGauge = 0
-            group.latencyGauge.record(value)
-        }
+        if step.recordsGauge { group.latencyGauge.record(value) }
     }
 
 }
