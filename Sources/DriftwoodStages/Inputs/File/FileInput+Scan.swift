@@ -173,8 +173,7 @@ extension FileInput {
         }
         let idle = harvesters.values.filter { $0.reader != nil && $0.atEOF && !$0.holdsPartial }
         guard let oldest = idle.min(by: { $0.lastGrowth < $1.lastGrowth }) else { return false }
-        oldest.sizeAtRelease = oldest.reader!.size
-        oldest.reader = nil
+        oldest.release()
         return true
     }
 }

@@ -44,8 +44,7 @@ extension FileInput {
                     finish(h, emit, retire: true)
                 } else if now - h.lastGrowth >= closeAfter && !h.holdsPartial {
                     logger.debug("file inactive; handle released", metadata: ["path": "\(h.path)"])
-                    h.sizeAtRelease = h.reader!.size
-                    h.reader = nil
+                    h.release()
                 }
             }
             if !more {

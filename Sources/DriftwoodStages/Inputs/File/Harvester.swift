@@ -31,8 +31,17 @@ final class Harvester {
     var touched = false
     /// The last read found nothing more.
     var atEOF = false
-    /// Size of the file when its handle was released; it is reopened when it grows past this.
+    /// Bytes of the file read when its handle was released (`release()`); a scan that finds
+    /// another size reopens it.
     var sizeAtRelease: UInt64 = 0
+
+    /// Closes the handle of a file read to its end. What was read, not the size now, is kept: a
+    /// line appended between the last read and the release still makes the size differ. (A
+    /// damaged gzip file, never read further, keeps its size: it is not reopened for nothing.)
+    func release() {
+        if let reader { sizeAtRelease = reader.damaged == nil ? reader.rawOffset : reader.size }
+        reader = nil
+    }
 
     init(key: FileKey, path: String, source: UInt64, fingerprint: Fingerprint, ledger: OffsetLedger, start: UInt64,
         maxLineBytes: Int, multiline: (LineStartPattern, Int)?, now: Double)
