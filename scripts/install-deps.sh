@@ -7,15 +7,27 @@
 #     libcurl4-openssl-dev  HTTP client of the Elasticsearch output (CCurl)
 #     zlib1g-dev            gzip streams: reading .gz archives, gzip JSONL output (CZlib)
 #     libdeflate-dev        fast whole-buffer gzip for _bulk bodies (CZlib)
+#     libre2-dev            linear-time regular expressions (CRE2)
+#     librdkafka-dev        Kafka producer and consumer (CKafka)
+#   apt: servers and tools the end-to-end tests start on 127.0.0.1
+#     prometheus            scrapes a running pipeline; promtool checks /metrics and the alerting rules
+#     prometheus-alertmanager  receives the alertmanager output's alerts
+#     chromium              headless: loads the status page, takes its screenshot
+#     logrotate             copytruncate rotation as users run it
+#     tmux                  drives `driftwood top` like a terminal
 #   pip (for the python3 on PATH): test tooling
 #     numpy, scipy          reference values for the drift metrics (PSI/KL/JS to 1e-9)
 #     osmem-server          OpenSearch-compatible in-memory server for end-to-end output tests
+#     scikit-learn, fairlearn  reference values for `evaluate` (performance and fairness, to 1e-9)
+#     mlflow==3.17.2        a real tracking server for the mlflow output
+#     confluent-kafka       its librdkafka holds the mock Kafka cluster the Kafka tests run against
 #
 # DRY_RUN=1 only prints what it would install.
 set -euo pipefail
 
-APT_PACKAGES=(libcurl4-openssl-dev zlib1g-dev libdeflate-dev)
-PIP_PACKAGES=(numpy scipy osmem-server)
+APT_PACKAGES=(libcurl4-openssl-dev zlib1g-dev libdeflate-dev libre2-dev librdkafka-dev
+  prometheus prometheus-alertmanager chromium logrotate tmux)
+PIP_PACKAGES=(numpy scipy osmem-server scikit-learn fairlearn mlflow==3.17.2 confluent-kafka)
 
 run() { echo "+ $*"; [ -n "${DRY_RUN:-}" ] || "$@"; }
 
@@ -36,11 +48,14 @@ else
 fi
 
 # pip: checked by distribution name (importlib.metadata), because a package's import name
-# can differ from the name it is installed under.
+# can differ from the name it is installed under; a pinned one (name==version) must have that version.
 missing=()
 for p in "${PIP_PACKAGES[@]}"; do
-  python3 -c "import importlib.metadata, sys; importlib.metadata.version(sys.argv[1])" "$p" \
-    >/dev/null 2>&1 || missing+=("$p")
+  python3 -c "
+import importlib.metadata, sys
+name, _, want = sys.argv[1].partition('==')
+have = importlib.metadata.version(name)
+sys.exit(0 if not want or have == want else 1)" "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-deps: pip packages missing: ${missing[*]}"
