@@ -10,9 +10,36 @@ import UnixSignals
 /// or until SIGINT/SIGTERM: stop reading, drain, exit 0 within `shutdown_timeout`. A second
 /// signal exits at once.
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a pipeline.")
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a pipeline.",
+        discussion: """
+            A pipeline whose inputs are all in read mode (or stdin) ends once every file is read \
+            and every event delivered. A tail pipeline (file input, mode: tail) never ends by \
+            itself: it logs "caught up" once every file is read to its end and then follows the \
+            files until SIGINT or SIGTERM (or give --once). Either way it ends with one summary \
+            line per input and output (read, delivered, already present, dead-lettered, not \
+            delivered, where the checkpoints are).
+
+            Exit codes: 0 finished or stopped by a signal with everything delivered; 1 a runtime \
+            failure (a stage failed, shutdown_timeout passed before everything was delivered); \
+            2 an invalid pipeline file or usage; 130/143 a second SIGINT/SIGTERM (exit at once).
+
+            Relative paths in a pipeline file resolve against the working directory. The ready \
+            pipelines in pipelines/ read these variables (all optional): DRIFTWOOD_HOME (the \
+            repository, where samples/ and templates/ are; default .), MODEL_LOG_PATHS, \
+            ARCHIVE_PATHS, AGGREGATE_DIR, TIME_FIELD (default ts), TIME_FORMAT (default \
+            iso8601), MODEL_REGISTRY, DRIFT_BASELINE, ES_URL, ES_USERNAME, ES_PASSWORD, \
+            ES_TEMPLATE, DRIFTWOOD_DATA_DIR, DRIFTWOOD_METRICS_ADDRESS, ENVIRONMENT. \
+            See docs/running.md.
+            """)
 
     @Argument(help: "The pipeline file.") var pipeline: String
+    @Flag(name: .long, help: "Tail inputs read every file they find to its end, then the run ends once everything is delivered (as Filebeat's --once).")
+    var once = false
+    @Flag(name: .long, help: "Read the files found at the start from their beginning, whatever the checkpoints say (they are still written).")
+    var fromBeginning = false
+    @Flag(name: .long, help: "Start without first checking that every elasticsearch output can be reached.")
+    var noHealthcheck = false
     @Option(name: .long, help: "Overrides the pipeline's data_dir (checkpoints, dead letters).") var dataDir: String?
     @Option(name: .long, help: "HOST:PORT for /metrics and /health; overrides metrics.address.")
     var metricsAddress: String?
@@ -40,15 +67,44 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
+        // A first signal before the pipeline starts ends the health check; a second one, any time,
+        // exits at once (checkpoints then cover only what was delivered).
+        let stopBeforeStart = StartupHealthcheck.StopFlag()
+        let watcher = Task.detached {
+            var seen = 0
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                seen += 1
+                stopBeforeStart.set()
+                if seen >= 2 {
+                    logger.warning("second signal: exiting now", metadata: ["signal": "\(signal)"])
+                    CheckpointStore.saveAll()  // what was delivered so far, no more
+                    Foundation.exit(signal == .sigint ? 130 : 143)
+                }
+            }
+        }
+        if !noHealthcheck {
+            guard await StartupHealthcheck.wait(config, logger: logger, stop: stopBeforeStart) else {
+                logger.notice("stopped before the pipeline started; nothing was read")
+                await server?.close()
+                watcher.cancel()
+                return
+            }
+        }
         let engine: Pipeline
         do {
-            engine = try PipelineBuilder.pipeline(config, logger: logger, hostName: PipelineFile.hostName)
+            engine = try PipelineBuilder.pipeline(
+                config, logger: logger, hostName: PipelineFile.hostName,
+                read: .init(once: once, fromBeginning: fromBeginning))
         } catch {
             logger.critical("cannot start the pipeline", metadata: ["error": "\(error)"])
             await server?.close()
             throw ExitCode(1)
         }
         endpoints.watch(engine)
+        let summary = { [dataDir = config.dataDir] in
+            FailureTally.shared.flush()
+            RunSummary.log(engine, dataDir: dataDir, logger: logger)
+        }
         logger.info(
             "pipeline started",
             metadata: [
@@ -62,20 +118,9 @@ struct RunCommand: AsyncParsableCommand {
         services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        // A second signal exits at once; checkpoints then cover only what was delivered.
-        let watcher = Task.detached {
-            var seen = 0
-            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                seen += 1
-                if seen >= 2 {
-                    logger.warning("second signal: exiting now", metadata: ["signal": "\(signal)"])
-                    CheckpointStore.saveAll()  // what was delivered so far, no more
-                    Foundation.exit(signal == .sigint ? 130 : 143)
-                }
-            }
-        }
         try await group.run()
         watcher.cancel()
+        summary()
         if service.outcome == .timedOut {
             CheckpointStore.saveAll()
             logger.error("shutdown_timeout passed before everything was delivered; exiting")

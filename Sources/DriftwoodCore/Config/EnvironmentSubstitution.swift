@@ -1,5 +1,6 @@
 /// `${VAR}` and `${VAR:-default}` in a pipeline file, substituted in the text before YAML parsing.
-/// `$${` stands for a literal `${`.
+/// `$${` stands for a literal `${`. A default may itself hold references:
+/// `${MODEL_REGISTRY:-${DRIFTWOOD_HOME:-.}/samples/models.yml}`.
 public enum EnvironmentSubstitution {
     /// An undefined variable, located in the original text (1-based line and column).
     public struct Undefined: Sendable, Equatable {
@@ -25,7 +26,7 @@ public enum EnvironmentSubstitution {
                 column += 3
                 continue
             }
-            if c == "$", i + 1 < chars.count, chars[i + 1] == "{", let close = chars[(i + 2)...].firstIndex(of: "}") {
+            if c == "$", i + 1 < chars.count, chars[i + 1] == "{", let close = matchingClose(chars, from: i + 2) {
                 let body = String(String.UnicodeScalarView(chars[(i + 2)..<close]))
                 let name: String
                 let fallback: String?
@@ -40,7 +41,11 @@ public enum EnvironmentSubstitution {
                     if let v = environment[name], !(v.isEmpty && fallback != nil) {
                         out += v
                     } else if let fallback {
-                        out += fallback
+                        let inner = apply(fallback, environment: environment)
+                        out += inner.text
+                        undefined += inner.undefined.map {
+                            Undefined(name: $0.name, line: line + $0.line - 1, column: $0.line == 1 ? column + $0.column + name.count + 3 : $0.column)
+                        }
                     } else {
                         undefined.append(Undefined(name: name, line: line, column: column))
                         out += "${\(body)}"
@@ -60,6 +65,25 @@ public enum EnvironmentSubstitution {
             i += 1
         }
         return (out, undefined)
+    }
+
+    /// The `}` that closes the reference whose body starts at `start`, past nested `${…}`.
+    static func matchingClose(_ chars: [Unicode.Scalar], from start: Int) -> Int? {
+        var depth = 0
+        var i = start
+        while i < chars.count {
+            if chars[i] == "$", i + 1 < chars.count, chars[i + 1] == "{" {
+                depth += 1
+                i += 2
+                continue
+            }
+            if chars[i] == "}" {
+                if depth == 0 { return i }
+                depth -= 1
+            }
+            i += 1
+        }
+        return nil
     }
 
     static func isName(_ s: String) -> Bool {

@@ -89,7 +89,8 @@ extension FileInput {
         var start: UInt64 = 0
         var skipToEnd = false
         var source: UInt64
-        let known = store.checkpoints(input: environment.id)[key]
+        // `run --from-beginning`: the files found at the start are read again from their start.
+        let known = first && environment.ignoreCheckpoints ? nil : store.checkpoints(input: environment.id)[key]
         if let c = known, c.fingerprint.matches(fd: reader.fd), c.fingerprint.length <= fingerprint.length,
             c.offset <= (gzip ? UInt64.max : f.size)
         {
@@ -102,7 +103,7 @@ extension FileInput {
                     metadata: ["path": "\(f.path)"])
             }
             source = Hash64.mix(Hash64.hash("file:" + environment.id), Hash64.mix(key.device &* 31 &+ key.inode, fingerprint.hash))
-            if first && config.startAt == .end {
+            if first && config.startAt == .end && !environment.ignoreCheckpoints {
                 if gzip { skipToEnd = true } else { start = f.size }
             }
         }
@@ -115,7 +116,11 @@ extension FileInput {
         if gzip { h.skipUntil = start } else { reader.seekPlain(to: start) }
         h.skipToEnd = skipToEnd
         h.reader = reader
-        logger.info("reading file", metadata: ["path": "\(f.path)", "offset": "\(start)"])
+        if config.mode == .tail, !gzip, start > 0, start >= f.size {
+            logAlreadyRead(f.path)
+        } else {
+            logger.info("reading file", metadata: ["path": "\(f.path)", "offset": "\(start)"])
+        }
         return h
     }
 
@@ -175,5 +180,14 @@ extension FileInput {
         guard let oldest = idle.min(by: { $0.lastGrowth < $1.lastGrowth }) else { return false }
         oldest.release()
         return true
+    }
+}
+
+extension FileInput {
+    /// A file whose checkpoint is at its end: say where the checkpoint is and how to start over.
+    func logAlreadyRead(_ path: String) {
+        logger.notice(
+            "already read to its end (checkpoint in \(store.path)); run with --from-beginning to read it again",
+            metadata: ["path": "\(path)"])
     }
 }
