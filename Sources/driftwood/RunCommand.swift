@@ -38,7 +38,7 @@ struct RunCommand: AsyncParsableCommand {
     var once = false
     @Flag(name: .long, help: "Read the files found at the start from their beginning, whatever the checkpoints say (they are still written).")
     var fromBeginning = false
-    @Flag(name: .long, help: "Start without first checking that every elasticsearch output can be reached.")
+    @Flag(name: .long, help: "Skip the health check of elasticsearch outputs at start (GET /, one line on what is wrong, repeated with backoff).")
     var noHealthcheck = false
     @Option(name: .long, help: "Overrides the pipeline's data_dir (checkpoints, dead letters).") var dataDir: String?
     @Option(name: .long, help: "HOST:PORT for /metrics and /health; overrides metrics.address.")
@@ -67,29 +67,6 @@ struct RunCommand: AsyncParsableCommand {
                 throw ExitCode(1)
             }
         }
-        // A first signal before the pipeline starts ends the health check; a second one, any time,
-        // exits at once (checkpoints then cover only what was delivered).
-        let stopBeforeStart = StartupHealthcheck.StopFlag()
-        let watcher = Task.detached {
-            var seen = 0
-            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
-                seen += 1
-                stopBeforeStart.set()
-                if seen >= 2 {
-                    logger.warning("second signal: exiting now", metadata: ["signal": "\(signal)"])
-                    CheckpointStore.saveAll()  // what was delivered so far, no more
-                    Foundation.exit(signal == .sigint ? 130 : 143)
-                }
-            }
-        }
-        if !noHealthcheck {
-            guard await StartupHealthcheck.wait(config, logger: logger, stop: stopBeforeStart) else {
-                logger.notice("stopped before the pipeline started; nothing was read")
-                await server?.close()
-                watcher.cancel()
-                return
-            }
-        }
         let engine: Pipeline
         do {
             engine = try PipelineBuilder.pipeline(
@@ -111,7 +88,30 @@ struct RunCommand: AsyncParsableCommand {
                 "pipeline": "\(config.name)", "inputs": "\(config.inputs.count)", "filters": "\(config.filters.count)",
                 "outputs": "\(config.outputs.count)",
             ])
-        let service = PipelineService(engine: engine, shutdownTimeout: config.shutdownTimeout, logger: logger)
+        // The health check runs beside the pipeline; while an output never answered, a stop does
+        // not wait out shutdown_timeout for deliveries that cannot happen.
+        let healthcheck = noHealthcheck ? nil : StartupHealthcheck.start(config, logger: logger)
+        let service = PipelineService(
+            engine: engine, shutdownTimeout: config.shutdownTimeout, logger: logger,
+            unreachable: { [watch = healthcheck?.watch, ids = Set(StartupHealthcheck.elasticsearchOutputs(config).map(\.id))] in
+                // Never answered, and nothing delivered either (a proxy may refuse GET / only).
+                guard let watch, !watch.allReachable else { return false }
+                return engine.outputHealth.filter { ids.contains($0.output) }.allSatisfy {
+                    $0.report(unhealthyAfter: .seconds(3600)).eventsDelivered == 0
+                }
+            })
+        // A second signal exits at once; checkpoints then cover only what was delivered.
+        let watcher = Task.detached {
+            var seen = 0
+            for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
+                seen += 1
+                if seen >= 2 {
+                    logger.warning("second signal: exiting now", metadata: ["signal": "\(signal)"])
+                    CheckpointStore.saveAll()  // what was delivered so far, no more
+                    Foundation.exit(signal == .sigint ? 130 : 143)
+                }
+            }
+        }
         // Services stop in reverse order: the metrics server answers until the pipeline has drained.
         var services = [ServiceGroupConfiguration.ServiceConfiguration]()
         if let server { services.append(.init(service: server)) }
@@ -120,7 +120,15 @@ struct RunCommand: AsyncParsableCommand {
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         watcher.cancel()
+        healthcheck?.task?.cancel()
         summary()
+        if service.outcome == .unreachable {
+            CheckpointStore.saveAll()
+            logger.error(
+                "stopped while Elasticsearch could not be reached; what was not delivered is read again next time (the checkpoints cover only what was delivered)"
+            )
+            throw ExitCode(1)
+        }
         if service.outcome == .timedOut {
             CheckpointStore.saveAll()
             logger.error("shutdown_timeout passed before everything was delivered; exiting")
@@ -134,7 +142,7 @@ struct RunCommand: AsyncParsableCommand {
 /// The engine as a lifecycle service: graceful shutdown stops the inputs; `run` returns once
 /// everything read has been delivered, or `shutdown_timeout` after the stop request.
 final class PipelineService: Service, @unchecked Sendable {
-    enum Outcome { case finished, timedOut }
+    enum Outcome { case finished, timedOut, unreachable }
 
     let engine: Pipeline
     let shutdownTimeout: Duration
@@ -143,8 +151,12 @@ final class PipelineService: Service, @unchecked Sendable {
     private var stopRequested: ContinuousClock.Instant?
     private(set) var outcome = Outcome.finished
 
-    init(engine: Pipeline, shutdownTimeout: Duration, logger: Logger) {
+    /// True while some output never answered the health check: a stop then waits only briefly.
+    let unreachable: @Sendable () -> Bool
+
+    init(engine: Pipeline, shutdownTimeout: Duration, logger: Logger, unreachable: @escaping @Sendable () -> Bool = { false }) {
         self.engine = engine
+        self.unreachable = unreachable
         self.shutdownTimeout = shutdownTimeout
         self.logger = logger
     }
@@ -169,6 +181,10 @@ final class PipelineService: Service, @unchecked Sendable {
                     let started = lock.withLock { stopRequested }
                     if let started, ContinuousClock.now - started > shutdownTimeout {
                         lock.withLock { outcome = .timedOut }
+                        break
+                    }
+                    if let started, ContinuousClock.now - started > .seconds(1), unreachable() {
+                        lock.withLock { outcome = .unreachable }
                         break
                     }
                 }

@@ -36,34 +36,50 @@ enum StartupHealthcheck {
         }
     }
 
-    /// True once every output is reachable; false when a signal came first.
-    static func wait(_ config: PipelineConfig, logger: Logger, stop: StopFlag) async -> Bool {
+    /// Whether every output has answered once.
+    final class Watch: Sendable {
+        private let reachable = Atomic<Bool>(false)
+        func markReachable() { reachable.store(true, ordering: .relaxed) }
+        /// True once every `elasticsearch` output answered (at once for a pipeline without one).
+        var allReachable: Bool { reachable.load(ordering: .relaxed) }
+    }
+
+    /// Starts the check in the background (the pipeline starts meanwhile, its outputs retrying
+    /// as always): one error line per output and attempt until every output answered.
+    static func start(_ config: PipelineConfig, logger: Logger) -> (watch: Watch, task: Task<Void, Never>?) {
+        let watch = Watch()
         let outputs = elasticsearchOutputs(config)
-        guard !outputs.isEmpty else { return true }
-        var delay = 1.0
-        var pending = outputs
-        while true {
-            var failing: [(id: String, config: ElasticsearchConfig)] = []
-            for output in pending {
-                guard let outcomes = await probe(output.config, stop: stop) else { return false }
-                if let ok = outcomes.first(where: \.ok) {
-                    logger.info(
-                        "elasticsearch reachable", metadata: ["output": "\(output.id)", "server": "\(ok.server ?? "")", "url": "\(ok.url)"])
-                } else {
-                    failing.append(output)
-                    let why = outcomes.map(\.description).joined(separator: "; ")
-                    logger.error(
-                        "elasticsearch output \(output.id) cannot be reached: \(why); checking again in \(Int(delay))s (Ctrl-C stops)")
-                }
-            }
-            if failing.isEmpty { return true }
-            pending = failing
-            let until = Date().addingTimeInterval(delay)
-            while Date() < until {
-                if stop.isSet { return false }
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-            delay = min(delay * 2, 30)
+        guard !outputs.isEmpty else {
+            watch.markReachable()
+            return (watch, nil)
         }
+        let task = Task.detached {
+            var delay = 1.0
+            var pending = outputs
+            while !Task.isCancelled {
+                var failing: [(id: String, config: ElasticsearchConfig)] = []
+                for output in pending {
+                    guard let outcomes = await probe(output.config, stop: nil), !Task.isCancelled else { return }
+                    if let ok = outcomes.first(where: \.ok) {
+                        logger.info(
+                            "elasticsearch reachable",
+                            metadata: ["output": "\(output.id)", "server": "\(ok.server ?? "")", "url": "\(ok.url)"])
+                    } else {
+                        failing.append(output)
+                        let why = outcomes.map(\.description).joined(separator: "; ")
+                        logger.error(
+                            "elasticsearch output \(output.id) cannot be reached: \(why); checking again in \(Int(delay))s")
+                    }
+                }
+                if failing.isEmpty {
+                    watch.markReachable()
+                    return
+                }
+                pending = failing
+                try? await Task.sleep(for: .seconds(delay))
+                delay = min(delay * 2, 30)
+            }
+        }
+        return (watch, task)
     }
 }

@@ -32,7 +32,7 @@ public enum RunSummary {
             let received = r.eventsDelivered + r.eventsPending
             var text =
                 "output \(health.output): received \(received), delivered \(r.eventsDelivered)"
-                + " (already present \(r.eventsAlreadyPresent), dead-lettered \(r.eventsDeadLettered))"
+                + " (already present \(r.eventsAlreadyPresent), dead letters \(r.eventsDeadLettered))"
             if r.eventsPending > 0 { text += ", NOT delivered \(r.eventsPending)" }
             if let error = r.lastError, r.eventsPending > 0 { text += "; last error: \(error)" }
             out.append(("summary: " + text, [:]))

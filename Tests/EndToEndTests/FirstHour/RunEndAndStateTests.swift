@@ -31,7 +31,7 @@ import Testing
         #expect(stderr.components(separatedBy: "caught up: every file read to its end").count == 2, "\(stderr)")
         #expect(stderr.contains("summary: input logs: read 150 events; checkpoints in \(dir.path)/.driftwood/t/checkpoints.json"), "\(stderr)")
         #expect(stderr.contains("summary: filters: dropped 2 events"), "\(stderr)")
-        #expect(stderr.contains("summary: output out: received 148, delivered 148 (already present 0, dead-lettered 0)"), "\(stderr)")
+        #expect(stderr.contains("summary: output out: received 148, delivered 148 (already present 0, dead letters 0)"), "\(stderr)")
     }
 
     @Test func aTailPipelineSaysOnceThatItCaughtUpAndSummarisesOnSIGTERM() throws {
@@ -91,7 +91,7 @@ import Testing
         let line = stderr.split(separator: "\n").first { $0.contains("replay read every file") } ?? ""
         #expect(line.contains("waiting for the outputs to deliver") && line.contains("events_read=30"), "\(line)")
         #expect(stderr.contains("bytes_on_disk="), "\(stderr)")
-        #expect(stderr.contains("summary: output es: received 30, delivered 0 (already present 0, dead-lettered 0), NOT delivered 30"), "\(stderr)")
+        #expect(stderr.contains("summary: output es: received 30, delivered 0 (already present 0, dead letters 0), NOT delivered 30"), "\(stderr)")
     }
 
     /// replay-archive.yml's default glob takes plain `.log` files beside gzip ones, and a second
@@ -106,11 +106,11 @@ import Testing
         let first = try Driftwood.Running(["run", FirstHour.pipeline("replay-archive.yml")], directory: dir, environment: environment)
         #expect(first.wait(timeout: 120) == 0, "\(first.stderr)")
         #expect(first.stderr.contains("summary: input archive: read 65 events"), "\(first.stderr)")
-        #expect(first.stderr.contains("summary: output es: received 65, delivered 65 (already present 0, dead-lettered 0)"), "\(first.stderr)")
+        #expect(first.stderr.contains("summary: output es: received 65, delivered 65 (already present 0, dead letters 0)"), "\(first.stderr)")
         let again = try Driftwood.Running(
             ["run", "--from-beginning", FirstHour.pipeline("replay-archive.yml")], directory: dir, environment: environment)
         #expect(again.wait(timeout: 120) == 0, "\(again.stderr)")
-        #expect(again.stderr.contains("summary: output es: received 65, delivered 65 (already present 65, dead-lettered 0)"), "\(again.stderr)")
+        #expect(again.stderr.contains("summary: output es: received 65, delivered 65 (already present 65, dead letters 0)"), "\(again.stderr)")
         #expect(try server.count("model-logs-*") == 65)
     }
 }

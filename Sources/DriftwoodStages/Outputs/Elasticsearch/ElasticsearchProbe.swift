@@ -63,7 +63,8 @@ public enum ElasticsearchProbe {
         case 401:
             return Outcome(url: url, problem: "401 Unauthorized: the server refused the credentials (auth.username and auth.password, or auth.api_key)", server: nil)
         case 403:
-            return Outcome(url: url, problem: "403 Forbidden: the user may not read the cluster (GET /)", server: nil)
+            // A user allowed to index but not to read cluster information: it can still take documents.
+            return Outcome(url: url, problem: nil, server: "server not identified: 403 to GET / (the user may not read cluster information)")
         case 200..<300:
             break
         default:
