@@ -21,7 +21,8 @@ struct RunCommand: AsyncParsableCommand {
             delivered, where the checkpoints are).
 
             Exit codes: 0 finished or stopped by a signal with everything delivered; 1 a runtime \
-            failure (a stage failed, shutdown_timeout passed before everything was delivered); \
+            failure (a stage failed; stopped before everything was delivered: shutdown_timeout \
+            passed, or Elasticsearch never answered); \
             2 an invalid pipeline file or usage; 130/143 a second SIGINT/SIGTERM (exit at once).
 
             Relative paths in a pipeline file resolve against the working directory. The ready \

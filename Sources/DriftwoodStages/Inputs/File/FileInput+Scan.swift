@@ -88,6 +88,7 @@ extension FileInput {
         let gzip = reader.peekGzip()
         var start: UInt64 = 0
         var skipToEnd = false
+        var resumed = false
         var source: UInt64
         // `run --from-beginning`: the files found at the start are read again from their start.
         let known = first && environment.ignoreCheckpoints ? nil : store.checkpoints(input: environment.id)[key]
@@ -96,6 +97,7 @@ extension FileInput {
         {
             start = c.offset
             source = c.source
+            resumed = true
         } else {
             if known != nil {
                 logger.info(
@@ -116,7 +118,7 @@ extension FileInput {
         if gzip { h.skipUntil = start } else { reader.seekPlain(to: start) }
         h.skipToEnd = skipToEnd
         h.reader = reader
-        if config.mode == .tail, !gzip, start > 0, start >= f.size {
+        if config.mode == .tail, resumed, !gzip, start > 0, start >= f.size {
             logAlreadyRead(f.path)
         } else {
             logger.info("reading file", metadata: ["path": "\(f.path)", "offset": "\(start)"])
