@@ -39,10 +39,16 @@ public final class ConfigObject {
     /// names the value given, unless the message quotes it already.
     public func error(_ message: String, at node: Node? = nil, key: String? = nil) {
         var message = message
-        if let node, case .scalar(let s) = node {
-            let given = ConfigObject.describe(node)
-            if !message.contains("'\(s.string)'") && !message.contains("\"\(s.string)\"") {
-                message += ", found \(given)"
+        if let node, !message.contains(", found ") {
+            switch node {
+            case .scalar(let s):
+                let v = s.string
+                if !message.contains("'\(v)'") && !message.contains("\"\(v)\"") && !message.hasPrefix("\(v):") {
+                    message += ", found \(ConfigObject.describe(node))"
+                }
+            default:
+                // "expected a number" at a list or mapping.
+                if message.hasPrefix("expected ") { message += ", found \(ConfigObject.describe(node))" }
             }
         }
         problems.add(node ?? self.node, path: key.map { childPath($0) } ?? path, stageType: stageType, message)

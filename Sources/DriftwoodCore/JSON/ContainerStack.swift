@@ -27,7 +27,7 @@ struct ContainerStack {
     var duplicate = false
     /// True when a key may repeat one without having been compared exactly.
     var suspect = false
-    static let exactLimit = 32
+    static let exactLimit = 64
 
     /// The innermost open container is an object (false for an array or none).
     @inline(__always) var inObject: Bool { top >= 0 && words[top] & 1 == 1 }
