@@ -43,13 +43,20 @@ public final class FileInput: Input, @unchecked Sendable {
     var touched: [Harvester] = []
     /// Files that could not be opened, warned about once.
     var warnedPaths = Set<String>()
+    /// Copy-truncate copies (`x.log.1`) told from new files.
+    let copies: CopyTracker
+    /// Plain files being read, by fingerprint; built when a scan first needs it.
+    var liveIndex: [Fingerprint: [FileKey]]?
 
     public init(config: FileConfig, environment: StageEnvironment) throws {
         self.config = config
         self.environment = environment
         self.logger = environment.logger
-        glob = FileGlob(paths: config.paths, exclude: config.exclude, directory: FileManager.default.currentDirectoryPath)
+        glob = FileGlob(
+            paths: config.paths, exclude: config.exclude, directory: FileManager.default.currentDirectoryPath,
+            followSymlinks: config.followSymlinks)
         builder = LineEventBuilder(inputType: "file", hostName: environment.hostName)
+        copies = CopyTracker(wait: max(30, 3 * config.scanInterval.seconds))
         store = CheckpointStore.shared(
             dataDir: environment.dataDir, logger: environment.logger, interval: config.checkpointInterval.seconds)
         if let m = config.multiline {
