@@ -152,7 +152,7 @@ import Testing
         Thread.sleep(forTimeInterval: 0.5)
         #expect(Self.stop(running) == 0)
         let (final, finalWhy) = readable()
-        #expect(final != nil, finalWhy)
+        #expect(final != nil, "\(finalWhy)")
         let cover = FileLogs.coverage(final ?? [], of: 0..<total)
         #expect(cover.missing.isEmpty, "missing \(cover.missing.count)")
         #expect(cover.duplicates == 0, "duplicates \(cover.duplicates)")
