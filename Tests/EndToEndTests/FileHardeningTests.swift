@@ -174,6 +174,62 @@ import Testing
         }
     }
 
+    @Test func aFullDiskNeitherTearsNorRepeatsDeadLetters() throws {
+        let disk: Tmpfs
+        let dir = try Driftwood.temporaryDirectory()
+        do { disk = try Tmpfs(at: dir.appendingPathComponent("disk").path, size: "2m") } catch let error as Tmpfs.Unavailable {
+            Issue.record("skipped: \(error)")
+            return
+        }
+        defer { disk.unmount() }
+        let osmem = try Osmem.start()
+        defer { osmem.stop() }
+        let template = Driftwood.packageRoot.appendingPathComponent("templates/model-logs.json").path
+        // Every document has a latency the template maps as a number: all are dead letters,
+        // ~3 MB of them for a 2 MiB disk.
+        let total = 6000
+        let p = try Driftwood.write(
+            ElasticsearchOutputTests.pipeline(
+                hosts: [osmem.url],
+                """
+                index: "model-logs-%{+yyyy.MM.dd}"
+                template: {name: model-logs, file: "\(template)"}
+                batch: {max_events: 200}
+                dead_letter: {path: "\(disk.path)/dlq.jsonl"}
+                \(ElasticsearchOutputTests.fast)
+                """), to: "p.yml", in: dir)
+        let running = try Driftwood.Running(["run", p, "--data-dir", "state"], directory: dir)
+        defer { _ = running.wait(timeout: 0) }
+        _ = running.feed(ElasticsearchOutputTests.lines(total, bad: { _ in true }))
+        func deadLetters() -> (numbers: [Int]?, error: String) {
+            guard let data = FileManager.default.contents(atPath: disk.path + "/dlq.jsonl") else { return ([], "") }
+            if let last = data.last, last != 0x0A { return (nil, "the file ends in a torn line") }
+            var numbers: [Int] = []
+            for line in data.split(separator: 0x0A) {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
+                    let original = (object["event"] as? [String: Any])?["original"] as? String,
+                    let event = try? JSONSerialization.jsonObject(with: Data(original.utf8)) as? [String: Any],
+                    let n = event["n"] as? Int
+                else { return (nil, "a line that is not a dead letter: \(String(decoding: line.prefix(80), as: UTF8.self))") }
+                numbers.append(n)
+            }
+            return (numbers, "")
+        }
+        #expect(Self.waitForLog(running, "cannot write the dead-letter file", timeout: 90), "\(running.stderr.suffix(1500))")
+        Thread.sleep(forTimeInterval: 1.5)
+        let (whileFull, why) = deadLetters()
+        #expect(whileFull != nil, "while the disk is full: \(why)")
+        #expect(FileLogs.coverage(whileFull ?? [], of: 0..<total).duplicates == 0)
+        #expect(disk.resize("256m"))
+        let code = running.wait(timeout: 120)
+        #expect(code == 0, "\(running.stderr.suffix(1500))")
+        let (final, finalWhy) = deadLetters()
+        #expect(final != nil, "\(finalWhy)")
+        let cover = FileLogs.coverage(final ?? [], of: 0..<total)
+        #expect(cover.missing.isEmpty, "missing \(cover.missing.count)")
+        #expect(cover.duplicates == 0, "duplicates \(cover.duplicates)")
+    }
+
     // MARK: 5. Checkpoints that cannot be saved
 
     @Test func failingCheckpointSavesAreCountedLoggedShownAndFailTheExit() throws {
