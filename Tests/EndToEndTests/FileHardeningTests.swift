@@ -74,7 +74,7 @@ import Testing
 
     @Test func aPathSwappedForAFIFOIsSkippedNotWaitedOn() throws {
         let dir = try Driftwood.temporaryDirectory()
-        let total = 400_000
+        let total = 150_000
         try Self.lines(total, padBytes: 8).text.write(
             to: dir.appendingPathComponent("a.log"), atomically: false, encoding: .utf8)
         let z = dir.appendingPathComponent("z.log").path

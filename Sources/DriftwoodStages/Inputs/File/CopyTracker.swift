@@ -76,8 +76,8 @@ final class CopyTracker {
     }
 
     /// Decides about a new file, given the files still being read whose first bytes it shares
-    /// (`live`: each one's read position and the tail hash there).
-    func verdict(for c: Candidate, live: [(offset: UInt64, tail: UInt64?)], now: Double) -> Verdict {
+    /// (`live`: each one's read position and the tail hash there); against `only` alone when given.
+    func verdict(for c: Candidate, live: [(offset: UInt64, tail: UInt64?)], now: Double, only: Mark? = nil) -> Verdict {
         let since = waiting[c.key] ?? now
         if now - since < wait {
             for (offset, tail) in live {
@@ -91,7 +91,7 @@ final class CopyTracker {
         waiting[c.key] = nil
         var best: (offset: UInt64, source: UInt64)?
         var byLength: [Int: Fingerprint?] = [:]
-        for mark in marks {
+        for mark in only.map({ [$0] }) ?? marks {
             let length = mark.fingerprint.length
             if byLength[length] == nil { byLength[length] = .some(c.fingerprint(length)) }
             guard byLength[length]! == mark.fingerprint else { continue }

@@ -29,9 +29,10 @@ extension FileInput {
     }
 
     /// Whether a newly opened file without a checkpoint is a copy of content already read.
-    func copyVerdict(reader: FileReader, _ f: FileGlob.Found, gzip: Bool, fingerprint: Fingerprint, now: Double)
-        -> CopyTracker.Verdict
-    {
+    func copyVerdict(
+        reader: FileReader, _ f: FileGlob.Found, gzip: Bool, fingerprint: Fingerprint, now: Double,
+        only: CopyTracker.Mark? = nil
+    ) -> CopyTracker.Verdict {
         guard config.mode == .tail else { return .new }
         let limit = config.fingerprintBytes
         var head: [UInt8]?
@@ -55,13 +56,13 @@ extension FileInput {
             full = Fingerprint.of(bytes: head![...])
         }
         var live: [(offset: UInt64, tail: UInt64?)] = []
-        if full.length >= CopyTracker.minimumFingerprint {
+        if only == nil && full.length >= CopyTracker.minimumFingerprint {
             for key in liveKeys(full) where key != candidate.key {
                 if let h = harvesters[key], h.plain, h.fingerprint == full { live.append((h.tailEnd, h.tail)) }
             }
         }
-        if live.isEmpty && copies.marks.isEmpty { return .new }
-        return copies.verdict(for: candidate, live: live, now: now)
+        if live.isEmpty && copies.marks.isEmpty && only == nil { return .new }
+        return copies.verdict(for: candidate, live: live, now: now, only: only)
     }
 
     /// The plain files being read whose fingerprint is `fingerprint` (the index is rebuilt on the
@@ -81,7 +82,7 @@ extension FileInput {
     /// logrotate gives), matched or not by `paths`, is read from where the original had got to,
     /// so the lines written between the last read and the copy are not lost. A copy outside
     /// `paths` is read to its end and released.
-    func rescueCopy(of path: String, now: Double) {
+    func rescueCopy(of path: String, _ mark: CopyTracker.Mark, now: Double) {
         guard let slash = path.lastIndex(of: "/") else { return }
         let directory = String(path[..<slash])
         let base = String(path[path.index(after: slash)...])
@@ -109,7 +110,7 @@ extension FileInput {
             let key = FileKey(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
             guard harvesters[key] == nil else { continue }
             let found = FileGlob.Found(path: candidate, device: key.device, inode: key.inode, size: UInt64(st.st_size))
-            if let h = open(found, first: false, now: now, onlyIfCopy: true) {
+            if let h = open(found, first: false, now: now, copyOf: mark) {
                 // Released once read to its end unless a scan finds it under `paths`.
                 h.orphanSince = now
                 harvesters[key] = h

@@ -79,8 +79,8 @@ extension FileInput {
     /// this very file; else, when it is the copy of a file already read (copy-truncate), from
     /// where the original had got to; else from `start_at` (first scan) or 0 (a file that
     /// appeared later). A file that looks like the copy of a file still being read waits (nil).
-    /// `onlyIfCopy`: nil unless the file is such a copy.
-    func open(_ f: FileGlob.Found, first: Bool, now: Double, onlyIfCopy: Bool = false) -> Harvester? {
+    /// `copyOf`: nil unless the file is a copy of that content.
+    func open(_ f: FileGlob.Found, first: Bool, now: Double, copyOf: CopyTracker.Mark? = nil) -> Harvester? {
         let reader: FileReader
         do { reader = try openReader(f.path) } catch {
             // Out of descriptors (said once): the file is opened by a later scan.
@@ -129,7 +129,7 @@ extension FileInput {
                     metadata: ["path": "\(f.path)"])
             }
             source = Hash64.mix(Hash64.hash("file:" + environment.id), Hash64.mix(key.device &* 31 &+ key.inode, fingerprint.hash))
-            switch copyVerdict(reader: reader, f, gzip: gzip, fingerprint: fingerprint, now: now) {
+            switch copyVerdict(reader: reader, f, gzip: gzip, fingerprint: fingerprint, now: now, only: copyOf) {
             case .hold:
                 return nil
             case .copy(let offset, let original):
@@ -139,7 +139,7 @@ extension FileInput {
                 start = offset
                 source = original
             case .new:
-                if onlyIfCopy { return nil }
+                if copyOf != nil { return nil }
                 if first && config.startAt == .end {
                     if gzip { skipToEnd = true } else { start = f.size }
                 }
@@ -183,7 +183,7 @@ extension FileInput {
         h.restart(maxLineBytes: config.maxLineBytes)
         if let gone {
             copies.remember(gone)
-            rescueCopy(of: h.path, now: Self.now())
+            rescueCopy(of: h.path, gone, now: Self.now())
         }
         if reader.isGzip == true {
             if let fresh = try? FileReader(path: h.path) { h.reader = fresh }

@@ -96,7 +96,9 @@ public final class JSONLOutput: Output, @unchecked Sendable {
     /// Truncates every file the failed batch wrote to back to its size before the batch: the
     /// file ends at its last whole line (gzip: its last complete member) again.
     private func undoBatch() {
-        for f in touched {
+        // Latest first: a file evicted and opened again within the batch has two handles, and
+        // the earlier size must be the one that stays.
+        for f in touched.reversed() {
             guard let before = f.sizeBeforeBatch else { continue }
             if ftruncate(f.fd, off_t(before)) == 0 { f.size = before }
         }
