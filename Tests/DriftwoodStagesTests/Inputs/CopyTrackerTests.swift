@@ -32,14 +32,14 @@ import DriftwoodCore
         let tracker = CopyTracker(wait: 30)
         tracker.remember(Self.mark(read: 3000))
         // The copy holds more than was read (lines written after the last look).
-        #expect(tracker.verdict(for: Self.candidate(Self.original), live: [], now: 1) == .copy(offset: 3000, source: 42))
+        #expect(tracker.verdict(for: Self.candidate(Self.original), copiesLive: false, now: 1) == .copy(offset: 3000, source: 42))
         // A copy made before the original was read this far: all of it was read.
         #expect(
-            tracker.verdict(for: Self.candidate(Array(Self.original[0..<2000])), live: [], now: 1)
+            tracker.verdict(for: Self.candidate(Array(Self.original[0..<2000])), copiesLive: false, now: 1)
                 == .copy(offset: 2000, source: 42))
         // gzip: by its first bytes.
         #expect(
-            tracker.verdict(for: Self.candidate(Self.original, gzip: true), live: [], now: 1) == .copy(offset: 3000, source: 42))
+            tracker.verdict(for: Self.candidate(Self.original, gzip: true), copiesLive: false, now: 1) == .copy(offset: 3000, source: 42))
     }
 
     @Test func aFileThatOnlyStartsAlikeIsNew() {
@@ -47,25 +47,23 @@ import DriftwoodCore
         tracker.remember(Self.mark(read: 3000))
         var other = Self.original
         other[2990] ^= 0xFF  // same first KiB (a banner), other lines after it
-        #expect(tracker.verdict(for: Self.candidate(other), live: [], now: 1) == .new)
+        #expect(tracker.verdict(for: Self.candidate(other), copiesLive: false, now: 1) == .new)
         var start = Self.original
         start[0] ^= 0xFF
-        #expect(tracker.verdict(for: Self.candidate(start), live: [], now: 1) == .new)
+        #expect(tracker.verdict(for: Self.candidate(start), copiesLive: false, now: 1) == .new)
     }
 
     @Test func aCopyOfAFileStillBeingReadWaitsThenIsNew() {
         let tracker = CopyTracker(wait: 30)
-        let live = [(offset: UInt64(3000), tail: Self.tail(Self.original, before: 3000))]
-        #expect(tracker.verdict(for: Self.candidate(Self.original), live: live, now: 100) == .hold)
-        #expect(tracker.verdict(for: Self.candidate(Self.original), live: live, now: 110) == .hold)
+        let live = true
+        #expect(tracker.verdict(for: Self.candidate(Self.original), copiesLive: live, now: 100) == .hold)
+        #expect(tracker.verdict(for: Self.candidate(Self.original), copiesLive: live, now: 110) == .hold)
         // The original was truncated meanwhile: its mark makes this the copy.
         tracker.remember(Self.mark(read: 3500))
-        #expect(tracker.verdict(for: Self.candidate(Self.original), live: [], now: 111) == .copy(offset: 3500, source: 42))
+        #expect(tracker.verdict(for: Self.candidate(Self.original), copiesLive: false, now: 111) == .copy(offset: 3500, source: 42))
         // Held too long: read as a new file.
         let late = CopyTracker(wait: 30)
-        #expect(late.verdict(for: Self.candidate(Self.original), live: live, now: 100) == .hold)
-        #expect(late.verdict(for: Self.candidate(Self.original), live: live, now: 131) == .new)
-        // A file shorter than what was read of the live one is no copy of it yet.
-        #expect(CopyTracker(wait: 30).verdict(for: Self.candidate(Array(Self.original[0..<2000])), live: live, now: 1) == .new)
+        #expect(late.verdict(for: Self.candidate(Self.original), copiesLive: live, now: 100) == .hold)
+        #expect(late.verdict(for: Self.candidate(Self.original), copiesLive: live, now: 131) == .new)
     }
 }

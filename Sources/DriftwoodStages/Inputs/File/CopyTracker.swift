@@ -75,18 +75,13 @@ final class CopyTracker {
         let tail: (UInt64) -> UInt64?
     }
 
-    /// Decides about a new file, given the files still being read whose first bytes it shares
-    /// (`live`: each one's read position and the tail hash there); against `only` alone when given.
-    func verdict(for c: Candidate, live: [(offset: UInt64, tail: UInt64?)], now: Double, only: Mark? = nil) -> Verdict {
+    /// Decides about a new file; `copiesLive`: its bytes are those of a file still being read
+    /// (so far as they go: a copy may still be being made). Against `only` alone when given.
+    func verdict(for c: Candidate, copiesLive: Bool, now: Double, only: Mark? = nil) -> Verdict {
         let since = waiting[c.key] ?? now
-        if now - since < wait {
-            for (offset, tail) in live {
-                if let size = c.plainSize {
-                    guard size >= offset, let tail, c.tail(offset) == tail else { continue }
-                }
-                waiting[c.key] = since
-                return .hold
-            }
+        if copiesLive && now - since < wait {
+            waiting[c.key] = since
+            return .hold
         }
         waiting[c.key] = nil
         var best: (offset: UInt64, source: UInt64)?

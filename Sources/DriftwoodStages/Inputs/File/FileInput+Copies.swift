@@ -35,6 +35,7 @@ extension FileInput {
     ) -> CopyTracker.Verdict {
         guard config.mode == .tail else { return .new }
         let limit = config.fingerprintBytes
+        let size = gzip ? 0 : reader.size
         var head: [UInt8]?
         func headPrint(_ length: Int) -> Fingerprint? {
             if head == nil { head = CopyTracker.head(of: reader, path: f.path, gzip: true, limit: limit) }
@@ -42,7 +43,7 @@ extension FileInput {
             return Fingerprint.of(bytes: head![0..<length])
         }
         let candidate = CopyTracker.Candidate(
-            key: FileKey(device: f.device, inode: f.inode), plainSize: gzip ? nil : f.size,
+            key: FileKey(device: f.device, inode: f.inode), plainSize: gzip ? nil : size,
             fingerprint: { length in
                 if gzip { return headPrint(length) }
                 if length == fingerprint.length { return fingerprint }
@@ -55,14 +56,51 @@ extension FileInput {
             _ = headPrint(0)
             full = Fingerprint.of(bytes: head![...])
         }
-        var live: [(offset: UInt64, tail: UInt64?)] = []
+        var copiesLive = false
         if only == nil && full.length >= CopyTracker.minimumFingerprint {
             for key in liveKeys(full) where key != candidate.key {
-                if let h = harvesters[key], h.plain, h.fingerprint == full { live.append((h.tailEnd, h.tail)) }
+                guard let h = harvesters[key], h.plain, h.fingerprint == full else { continue }
+                if gzip {
+                    copiesLive = true
+                } else if let live = h.reader, live.size >= size {
+                    // The same bytes before the new file's end (a copy still being made included).
+                    copiesLive = CopyTracker.tail(of: live.fd, before: size) == CopyTracker.tail(of: reader.fd, before: size)
+                } else if let tail = h.tail, size >= h.tailEnd {
+                    copiesLive = CopyTracker.tail(of: reader.fd, before: h.tailEnd) == tail
+                }
+                if copiesLive { break }
             }
         }
-        if live.isEmpty && copies.marks.isEmpty && only == nil { return .new }
-        return copies.verdict(for: candidate, live: live, now: now, only: only)
+        // Fewer first bytes than a fingerprint, named like a rotated copy of a file being read
+        // (`x.log.1`, `x.log.2.gz`), and still being written: a copy being made; look again.
+        if only == nil && !copiesLive && full.length < limit && Self.modifiedRecently(reader, within: max(2, 2 * config.scanInterval.seconds))
+            && looksRotated(f.path)
+        {
+            copiesLive = true
+        }
+        if !copiesLive && copies.marks.isEmpty && only == nil { return .new }
+        return copies.verdict(for: candidate, copiesLive: copiesLive, now: now, only: only)
+    }
+
+    /// `path` is a file being read's path plus a suffix logrotate gives (`.1`, `-20261202`, `.gz`).
+    func looksRotated(_ path: String) -> Bool {
+        let live = Set(harvesters.values.map(\.path))
+        let slash = path.lastIndex(of: "/") ?? path.startIndex
+        var i = path.index(after: slash)
+        while i < path.endIndex {
+            if path[i] == "." || path[i] == "-" || path[i] == "_", live.contains(String(path[..<i])) { return true }
+            i = path.index(after: i)
+        }
+        return false
+    }
+
+    static func modifiedRecently(_ reader: FileReader, within seconds: Double) -> Bool {
+        var st = stat()
+        guard fstat(reader.fd, &st) == 0 else { return false }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let age = Double(now.tv_sec - st.st_mtim.tv_sec) + Double(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9
+        return age < seconds
     }
 
     /// The plain files being read whose fingerprint is `fingerprint` (the index is rebuilt on the
