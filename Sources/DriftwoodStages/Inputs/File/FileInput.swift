@@ -11,12 +11,14 @@ import Synchronization
 /// Files are found by globs, rescanned every `scan_interval`, and known by device, inode and a
 /// fingerprint of their first bytes. Rename rotation: the old file is read to its end through its
 /// open handle; the new file starts at 0. Copy-truncate: a file that shrinks below the read
-/// position (or whose first bytes change) starts again at 0. A batch may hold lines of several
+/// position (or whose first bytes change) starts again at 0, and its copy is read only from where
+/// the original had got to (`CopyTracker`). A batch may hold lines of several
 /// files; each file's checkpoint moves past its part of a batch once every output has accepted
 /// the batch and every earlier one (`OffsetLedger`).
 ///
 /// The work is split by concern: `+Tail` (the follow loop), `+Replay` (read mode), `+Scan`
-/// (finding files, identity, rotation, descriptors), `+Read` (lines, events, batches).
+/// (finding files, identity, rotation, descriptors), `+Copies` (copy-truncate copies), `+Read`
+/// (lines, events, batches).
 public final class FileInput: Input, @unchecked Sendable {
     let config: FileConfig
     let environment: StageEnvironment
