@@ -112,4 +112,12 @@ import Testing
         #expect(pattern?.message.contains("'hh'") == true)
         #expect(error("%{model")?.description.hasPrefix("column 1: ") == true)
     }
+
+    @Test func pathPartsHaveSeparatorsAndControlCharactersReplaced() throws {
+        let fields = try Fields(json: #"{"m":"a/b\\c\nd\te\u001bf\u007fg","dot":".."}"#)
+        #expect(try Template("out/%{m}.jsonl").renderPath(fields) == "out/a_b_c_d_e_f_g.jsonl")
+        #expect(try Template("out/%{dot}/x").renderPath(fields) == "out/_/x")
+        // Not a path: left as it is.
+        #expect(try Template("%{m}").render(fields) == "a/b\\c\nd\te\u{1B}f\u{7F}g")
+    }
 }

@@ -96,7 +96,9 @@ public struct Template: Sendable, CustomStringConvertible {
 
     /// Makes `out[from...]` safe as one path segment's part.
     static func sanitizePathPart(_ out: inout [UInt8], from start: Int) {
-        for k in start..<out.count where out[k] == UInt8(ascii: "/") || out[k] == UInt8(ascii: "\\") || out[k] == 0 {
+        // Separators, and every control character (a newline or escape in a file name breaks
+        // `ls`, log lines and scripts): each becomes `_`.
+        for k in start..<out.count where out[k] == UInt8(ascii: "/") || out[k] == UInt8(ascii: "\\") || out[k] < 0x20 || out[k] == 0x7F {
             out[k] = UInt8(ascii: "_")
         }
         let part = out[start...]
