@@ -25,6 +25,10 @@ struct BaselineCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated field paths (default: every scalar leaf field).") var features: String?
     @Option(name: .long, help: "Bins per numeric feature (at least 2).") var bins: Int = 10
     @Option(name: .long, help: "Where to write the baseline (default: stdout).") var output: String?
+    @Option(
+        name: .long,
+        help: "A JSON object of feature → weight (e.g. mean |SHAP| from training) stored in the baseline for drift's weighted score.")
+    var importance: String?
 
     func validate() throws {
         if input.isEmpty { throw ValidationError("give at least one --input FILE") }
@@ -61,8 +65,9 @@ struct BaselineCommand: ParsableCommand {
                     kept.append(feature)
                 }
             }
-            result.baseline = Baseline(features: kept, lines: result.baseline.lines, bins: result.baseline.bins)
+            result.baseline.features = kept
         }
+        if let importance { result.baseline.importance = readImportance(importance, features: result.baseline.features.map(\.name)) }
         for note in result.notes { say(note) }
         for feature in result.baseline.features {
             switch feature.distribution {
@@ -111,6 +116,21 @@ struct BaselineCommand: ParsableCommand {
             return "an identifier"
         }
         return nil
+    }
+
+    /// The `--importance` file: a JSON object of profiled features to weights at least 0, not all 0.
+    func readImportance(_ path: String, features: [String]) -> [(name: String, weight: Double)] {
+        let bytes: [UInt8]
+        do { bytes = try FileAccess.read(path) } catch { fail("--importance: \(error)") }
+        let weights: [(name: String, weight: Double)]
+        do { weights = try Baseline.decodeImportance(json: bytes) } catch {
+            fail("--importance \(path): \(error)")
+        }
+        for entry in weights where !features.contains(entry.name) {
+            fail("--importance \(path): '\(entry.name)' is not a profiled feature; profiled: \(features.joined(separator: ", "))")
+        }
+        if weights.isEmpty || weights.allSatisfy({ $0.weight == 0 }) { fail("--importance \(path): the weights must not all be 0") }
+        return weights
     }
 
     func say(_ text: String) { FileHandle.standardError.write(Data("baseline: \(text)\n".utf8)) }
