@@ -21,7 +21,8 @@ import Testing
     @Test func runOnceReadsATailPipelineToItsEndExitsAndSummarises() throws {
         let dir = try Driftwood.temporaryDirectory()
         try Driftwood.write(FirstHour.modelLines(100), to: "logs/a.log", in: dir)
-        try Driftwood.write(FirstHour.modelLines(50), to: "logs/b.log", in: dir)
+        // Other lines than a.log's (a file starting like another is taken for its copy-truncate copy).
+        try Driftwood.write(FirstHour.modelLines(50, model: "churn-predictor"), to: "logs/b.log", in: dir)
         let pipeline = try Self.tailPipeline(in: dir)
         let running = try Driftwood.Running(["run", "--once", pipeline], directory: dir)
         let code = running.wait(timeout: 60)
