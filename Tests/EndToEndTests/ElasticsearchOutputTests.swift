@@ -460,7 +460,7 @@ import Testing
         let pipeline = try Driftwood.write(
             StackFiles.replacingInputs(of: shipped, with: "  - type: stdin"), to: "model-logs-stdin.yml", in: dir)
         let check = try Driftwood.run(["check", pipeline], directory: root)
-        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 5 filters, 1 outputs\n", "\(check.stderr)")
+        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 5 filters, 2 outputs\n", "\(check.stderr)")
         let samples = try Data(contentsOf: root.appendingPathComponent("samples/model_logs.jsonl"))
         let result = try Driftwood.run(
             ["run", pipeline, "--data-dir", dir.appendingPathComponent("data").path],
@@ -476,6 +476,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/dead_letter/es.jsonl").path))
         let mapping = "\(try osmem.get("/model-logs-*/_mapping"))"
         #expect(mapping.contains("model_version") && mapping.contains("latency_ms"))
+        // The score and model-health reports, in their own indices with their own template.
+        let reports = try osmem.documents("model-metrics-*")
+        #expect(reports.count > 10)
+        #expect(reports.allSatisfy { ($0["event"] as? [String: Any])?["kind"] as? String == "metric" })
+        #expect(reports.contains { ($0["drift"] as? [String: Any])?["max"] is Double })
+        #expect(reports.contains { ($0["monitor"] as? [String: Any])?["error_rate"] is Double })
+        #expect(!documents.contains { ($0["event"] as? [String: Any])?["kind"] as? String == "metric" })
     }
 
     @Test func checkReportsElasticsearchMistakesWithHints() throws {
