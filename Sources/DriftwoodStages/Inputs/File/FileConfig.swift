@@ -105,7 +105,7 @@ public struct FileConfig: StageConfig {
             }
             if let start {
                 do { _ = try LineStartPattern(start) } catch {
-                    m.error("bad regex: \(error)", at: m.node("start"), key: "start")
+                    m.error("bad regex '\(start)': \(error.reason)", at: m.node("start"), key: "start")
                 }
             }
             let maxLines = m.int("max_lines", default: 500, min: 1)
