@@ -83,7 +83,6 @@ import Testing
             runs.append((glob, out, try Driftwood.Running(["run", p], directory: dir)))
         }
         defer { for r in runs { _ = r.running.wait(timeout: 0) } }
-        Thread.sleep(forTimeInterval: 1.5)
 
         // 28,000 lines at 2,000/s; 20 rotations, 0.65 s apart.
         let total = 28_000
