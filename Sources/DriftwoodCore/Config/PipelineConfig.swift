@@ -30,6 +30,12 @@ public struct PipelineConfig: Sendable {
         filtersOnly: Bool = false
     ) throws(ConfigErrors) -> PipelineConfig {
         let problems = ConfigProblems(file: file)
+        if let at = AliasKeyScan.first(in: text) {
+            problems.add(
+                line: at.line, column: at.column, path: "", stageType: nil,
+                "a YAML alias cannot be a mapping key in a pipeline file (comparing it could take minutes)")
+            throw ConfigErrors(problems.errors)
+        }
         let composed: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
