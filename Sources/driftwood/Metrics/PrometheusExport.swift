@@ -1,3 +1,4 @@
+import DriftwoodStages
 import Metrics
 import Prometheus
 
@@ -20,6 +21,7 @@ enum PrometheusExport {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = durationBuckets
+        factory.valueHistogramBuckets[ModelMetrics.labelLagName] = ModelMetrics.labelLagBuckets
         MetricsSystem.bootstrap(factory)
         return registry
     }
