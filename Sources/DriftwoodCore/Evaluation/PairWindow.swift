@@ -42,8 +42,9 @@ public struct PairWindow: Sendable {
     var trueCount: [Int] = []
     var bothCount: [Int] = []
     var correct = 0
-    /// regression: Σ|e|, Σe², Σ|e|/max(|y|, ε).
-    var absSum = 0.0, squareSum = 0.0, percentSum = 0.0
+    /// regression: Σ|e|, Σe², Σ|e|/max(|y|, ε), compensated (a huge term that enters and
+    /// later leaves, e.g. the percentage error of a label of 0, does not wipe out the rest).
+    var absSum = CompensatedSum(), squareSum = CompensatedSum(), percentSum = CompensatedSum()
     var sinceResum = 0
     /// binary with a fairness attribute: per value id.
     public private(set) var fairness: [FairnessCounts] = []
@@ -108,9 +109,9 @@ public struct PairWindow: Sendable {
         case .regression:
             let (a, s, q) = Self.errors(p)
             let sign = Double(d)
-            absSum += sign * a
-            squareSum += sign * s
-            percentSum += sign * q
+            absSum.add(sign * a)
+            squareSum.add(sign * s)
+            percentSum.add(sign * q)
         }
     }
 
@@ -124,14 +125,14 @@ public struct PairWindow: Sendable {
 
     mutating func resum() {
         sinceResum = 0
-        absSum = 0
-        squareSum = 0
-        percentSum = 0
+        absSum = CompensatedSum()
+        squareSum = CompensatedSum()
+        percentSum = CompensatedSum()
         for p in ring {
             let (a, s, q) = Self.errors(p)
-            absSum += a
-            squareSum += s
-            percentSum += q
+            absSum.add(a)
+            squareSum.add(s)
+            percentSum.add(q)
         }
     }
 
@@ -158,9 +159,9 @@ public struct PairWindow: Sendable {
                 classes += 1
             }
             return classes == 0 ? nil : sum / Double(classes)
-        case .mae: return absSum / n
-        case .rmse: return (squareSum / n).squareRoot()
-        case .mape: return percentSum / n
+        case .mae: return absSum.value / n
+        case .rmse: return (Swift.max(0, squareSum.value) / n).squareRoot()
+        case .mape: return percentSum.value / n
         }
     }
 
@@ -219,4 +220,20 @@ public enum EvaluationMetric: String, Sendable, CaseIterable {
 
     /// Errors: worse when higher, so an alert fires above the threshold (the others below).
     public var isError: Bool { self == .mae || self == .rmse || self == .mape }
+}
+
+/// A running sum with Neumaier's compensation: the low bits a large term would round away are
+/// kept, so adding and later removing a term leaves the rest as exact as summing it afresh.
+struct CompensatedSum: Sendable {
+    var sum = 0.0
+    var compensation = 0.0
+
+    @inline(__always)
+    mutating func add(_ x: Double) {
+        let t = sum + x
+        if abs(sum) >= abs(x) { compensation += (sum - t) + x } else { compensation += (x - t) + sum }
+        sum = t
+    }
+
+    var value: Double { sum + compensation }
 }
