@@ -17,8 +17,11 @@ import Testing
         }
     }
 
+    /// A drift filter with the first round's per-event score map and no reports, which these
+    /// tests check event by event (`DriftReportTests` covers the default and reports).
     static func filter(_ yaml: String, factory: TestMetrics = TestMetrics()) throws -> DriftFilter {
-        DriftFilter(config: try FilterHarness.config(yaml), environment: FilterHarness.environment("drift_0"), factory: factory)
+        let yaml = yaml.replacingOccurrences(of: "{type: drift,", with: "{type: drift, annotate: scores, report_every: 0,")
+        return DriftFilter(config: try FilterHarness.config(yaml), environment: FilterHarness.environment("drift_0"), factory: factory)
     }
 
     static func edges(_ path: String, _ feature: String) throws -> [Double] {

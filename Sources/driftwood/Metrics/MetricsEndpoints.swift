@@ -71,6 +71,7 @@ final class MetricsEndpoints: Sendable {
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        GroupSeries.shared.emit(into: &buffer)
         return buffer
     }
 

@@ -22,7 +22,7 @@ enum PrometheusExport {
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = durationBuckets
         factory.valueHistogramBuckets[ModelMetrics.labelLagName] = ModelMetrics.labelLagBuckets
-        MetricsSystem.bootstrap(factory)
+        MetricsSystem.bootstrap(GroupSeriesFactory(base: factory, groups: GroupSeries.shared))
         return registry
     }
 }
