@@ -1,4 +1,3 @@
-import DriftwoodStages
 import Metrics
 import Prometheus
 
@@ -21,7 +20,6 @@ enum PrometheusExport {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = durationBuckets
-        factory.valueHistogramBuckets[ModelMetrics.labelLagName] = ModelMetrics.labelLagBuckets
         MetricsSystem.bootstrap(GroupSeriesFactory(base: factory, groups: GroupSeries.shared))
         return registry
     }
