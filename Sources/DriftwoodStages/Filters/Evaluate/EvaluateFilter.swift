@@ -76,7 +76,8 @@ public final class EvaluateFilter: Filter {
     /// fairness: attribute values by id (at most `fairness.max_values`).
     @exclusivity(unchecked) var attributeValues = ByteTable()
     @exclusivity(unchecked) var warned: Set<String> = []
-    @exclusivity(unchecked) var sincePendingGauge = 0
+    /// The pending count as `driftwood_evaluate_pending` last had it.
+    @exclusivity(unchecked) var recordedPending = 0
     let unmatched: [Reason: Counter]
     let pendingGauge: Gauge
     let performanceAlertCounter: Counter
@@ -131,10 +132,9 @@ public final class EvaluateFilter: Filter {
         } else {
             out.append(event)
         }
-        sincePendingGauge += 1
-        if sincePendingGauge >= 1024 {
-            sincePendingGauge = 0
-            pendingGauge.record(pending.count)
+        if pending.count != recordedPending {
+            recordedPending = pending.count
+            pendingGauge.record(recordedPending)
         }
     }
 
