@@ -41,6 +41,9 @@ public struct EvaluateConfig: StageConfig {
     public var metrics: [EvaluationMetric]
     /// `MODEL_PERFORMANCE_DEGRADED` thresholds: below (above for mae/rmse/mape).
     public var thresholds: [(metric: EvaluationMetric, value: Double)]
+    /// `resolve:` per thresholded metric, where its firing alert resolves (default: the
+    /// threshold); a little past it keeps a value hovering at the threshold from flapping.
+    public var resolve: [EvaluationMetric: Double]
     /// `fairness:` (binary only), or nil.
     public var fairness: Fairness?
     /// multiclass: at most this many distinct classes; pairs with more are not counted; default 100.
@@ -56,6 +59,8 @@ public struct EvaluateConfig: StageConfig {
         public var metrics: [FairnessMetric]
         /// `FAIRNESS_VIOLATION` thresholds (disparate impact below, the others above).
         public var thresholds: [(metric: FairnessMetric, value: Double)]
+        /// `fairness.resolve:` where a firing alert resolves (default: the threshold).
+        public var resolve: [FairnessMetric: Double]
         /// Values with fewer pairs than this in the window are left out; default 30.
         public var minGroupSize: Int
         /// At most this many distinct values are tracked; further ones are not; default 100.
@@ -142,6 +147,20 @@ public struct EvaluateConfig: StageConfig {
         for (metric, value) in thresholds where !metric.isError && !(0...1).contains(value) {
             c.error("\(metric.rawValue) is between 0 and 1; got \(value)", at: c.object("thresholds")?.node(metric.rawValue), key: "thresholds.\(metric.rawValue)")
         }
+        resolve = [:]
+        for (name, value) in Self.thresholds(c, "resolve", allowed.map(\.rawValue), what: "\(task.rawValue) metric") {
+            guard let metric = EvaluationMetric(rawValue: name) else { continue }
+            guard let t = thresholds.first(where: { $0.metric == metric })?.value else {
+                c.error("\(name) has no threshold to resolve", at: c.object("resolve")?.node(name), key: "resolve.\(name)")
+                continue
+            }
+            if metric.isError ? value > t : value < t {
+                c.error(
+                    "\(name) must resolve \(metric.isError ? "at or under" : "at or above") its threshold \(t); got \(value)",
+                    at: c.object("resolve")?.node(name), key: "resolve.\(name)")
+            }
+            resolve[metric] = value
+        }
         maxClasses = Self.positiveInt(c, "max_classes", default: 100)
         if task != .multiclass && c.has("max_classes") {
             c.error("only for task multiclass (this is \(task.rawValue))", at: c.node("max_classes"), key: "max_classes")
@@ -164,12 +183,26 @@ public struct EvaluateConfig: StageConfig {
             for (metric, value) in fairnessThresholds where !(0...1).contains(value) {
                 f.error("\(metric.rawValue) is between 0 and 1; got \(value)", at: f.object("thresholds")?.node(metric.rawValue), key: "thresholds.\(metric.rawValue)")
             }
+            var fairnessResolve: [FairnessMetric: Double] = [:]
+            for (name, value) in Self.thresholds(f, "resolve", names, what: "fairness metric") {
+                guard let metric = FairnessMetric(rawValue: name) else { continue }
+                guard let t = fairnessThresholds.first(where: { $0.0 == metric })?.1 else {
+                    f.error("\(name) has no threshold to resolve", at: f.object("resolve")?.node(name), key: "resolve.\(name)")
+                    continue
+                }
+                if metric.alertsBelow ? value < t : value > t {
+                    f.error(
+                        "\(name) must resolve \(metric.alertsBelow ? "at or above" : "at or under") its threshold \(t); got \(value)",
+                        at: f.object("resolve")?.node(name), key: "resolve.\(name)")
+                }
+                fairnessResolve[metric] = value
+            }
             let minGroupSize = Self.positiveInt(f, "min_group_size", default: 30)
             let maxValues = Self.positiveInt(f, "max_values", default: 100)
             f.finish()
             fairness = Fairness(
                 attribute: attribute ?? FieldPath("_")!, metrics: fairnessMetrics, thresholds: fairnessThresholds,
-                minGroupSize: minGroupSize, maxValues: maxValues)
+                resolve: fairnessResolve, minGroupSize: minGroupSize, maxValues: maxValues)
         }
         reportEvery = window
         if let n = c.node("report_every") {

@@ -98,9 +98,11 @@ extension EvaluateConfig {
         s += " label=\(label.text) label_when=\(labelWhen.source)\ngroup_by=\(groupBy?.text ?? "") max_groups=\(maxGroups)"
         s += " window=\(window) pending.max=\(pendingMax) pending.ttl=\(pendingTTL) max_classes=\(maxClasses)"
         s += " report_every=\(reportEvery)\nmetrics=\(metrics.map(\.rawValue)) thresholds=\(thresholds.map { "\($0.metric.rawValue)=\($0.value)" })"
+        s += " resolve=\(resolve.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" })"
         if let f = fairness {
             s += "\nfairness.attribute=\(f.attribute.text) metrics=\(f.metrics.map(\.rawValue))"
             s += " thresholds=\(f.thresholds.map { "\($0.metric.rawValue)=\($0.value)" }) min_group_size=\(f.minGroupSize) max_values=\(f.maxValues)"
+            s += " resolve=\(f.resolve.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key.rawValue)=\($0.value)" })"
         }
         return s
     }

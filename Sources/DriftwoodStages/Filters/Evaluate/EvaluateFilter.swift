@@ -251,8 +251,9 @@ public final class EvaluateFilter: Filter {
             guard let v = value(t.metric, group) else { continue }
             // The latch fires above its threshold: a metric that is bad when low is negated.
             let sign = t.metric.isError ? 1.0 : -1.0
+            let resolveAt = config.resolve[t.metric] ?? t.value
             let step = group.performanceAlerts[k].update(
-                sign * v, threshold: sign * t.value, resolveBelow: sign * t.value, gaugeInterval: .max)
+                sign * v, threshold: sign * t.value, resolveBelow: sign * resolveAt, gaugeInterval: .max)
             guard step.changed else { continue }
             let firing = group.performanceAlerts[k].firing
             let whose = group.name.map { " of \($0)" } ?? ""
@@ -261,7 +262,7 @@ public final class EvaluateFilter: Filter {
             let message =
                 firing
                 ? "\(t.metric.rawValue) \(ScoreText.text(v))\(whose) is \(side) \(ScoreText.text(t.value)) over the last \(config.window) pairs"
-                : "\(t.metric.rawValue) \(ScoreText.text(v))\(whose) is \(back) \(ScoreText.text(t.value))"
+                : "\(t.metric.rawValue) \(ScoreText.text(v))\(whose) is \(back) \(ScoreText.text(resolveAt))"
             pendingAlerts.append(
                 Alert(
                     type: Self.performanceType, state: firing ? .firing : .resolved, feature: nil, metric: t.metric.rawValue,
@@ -291,8 +292,9 @@ public final class EvaluateFilter: Filter {
         for (k, t) in f.thresholds.enumerated() {
             guard let v = t.metric.value(counts) else { continue }
             let sign = t.metric.alertsBelow ? -1.0 : 1.0
+            let resolveAt = f.resolve[t.metric] ?? t.value
             let step = group.fairnessAlerts[k].update(
-                sign * v, threshold: sign * t.value, resolveBelow: sign * t.value, gaugeInterval: .max)
+                sign * v, threshold: sign * t.value, resolveBelow: sign * resolveAt, gaugeInterval: .max)
             guard step.changed else { continue }
             let firing = group.fairnessAlerts[k].firing
             let whose = group.name.map { " of \($0)" } ?? ""
@@ -301,7 +303,7 @@ public final class EvaluateFilter: Filter {
             let message =
                 firing
                 ? "\(t.metric.rawValue) \(ScoreText.text(v)) over \(f.attribute.text)\(whose) is \(side) \(ScoreText.text(t.value)) over the last \(config.window) pairs"
-                : "\(t.metric.rawValue) \(ScoreText.text(v)) over \(f.attribute.text)\(whose) is \(back) \(ScoreText.text(t.value))"
+                : "\(t.metric.rawValue) \(ScoreText.text(v)) over \(f.attribute.text)\(whose) is \(back) \(ScoreText.text(resolveAt))"
             pendingAlerts.append(
                 Alert(
                     type: Self.fairnessType, state: firing ? .firing : .resolved, feature: nil, metric: t.metric.rawValue,
