@@ -84,4 +84,50 @@ import TestSupport
         #expect(seconds < 60, "20,000 new groups took \(seconds) s")
         #expect(FileLogs.lineCount(dir.appendingPathComponent("out.jsonl").path) == 20_000)
     }
+
+    /// The per-group gauges reach `/metrics`: scores per feature and the weighted one, the
+    /// distribution of the listed feature per bin (its value equal to the last report's), and
+    /// the monitor's error rate.
+    @Test func groupGaugesAreExported() throws {
+        let dir = try Driftwood.temporaryDirectory()
+        try Driftwood.write(ModelMonitoringTests.referenceLines(1_000).joined(separator: "\n") + "\n", to: "ref.jsonl", in: dir)
+        #expect(try Driftwood.run(["baseline", "--input", "ref.jsonl", "--features", "x,c", "--bins", "4", "--output", "b.json"], directory: dir).code == 0)
+        try Driftwood.write(
+            """
+            inputs: [{type: stdin}]
+            filters:
+              - {type: parse, format: json, remove_source: true}
+              - {type: drift, baseline: b.json, window: 50, report_every: 50, group_by: model, distributions: [c]}
+              - {type: monitor, window: 50, group_by: model}
+            outputs: [{type: jsonl, path: out.jsonl}]
+            """, to: "p.yml", in: dir)
+        let running = try Driftwood.Running(["run", "p.yml", "--metrics-address", "127.0.0.1:0"], directory: dir)
+        defer { _ = running.wait(timeout: 0) }
+        let base = try running.metricsBase()
+        let input = (0..<400).map { i in #"{"model":"\#(i % 2 == 0 ? "a" : "b")","x":\#(Double(i % 100)),"c":"\#(["A", "B", "Z"][i % 3])","level":"INFO"}"# }
+        _ = running.feed(Data((input.joined(separator: "\n") + "\n").utf8), close: false)
+        var m: [String: Double] = [:]
+        let settled = try MetricsScrape.eventually(timeout: 30) {
+            m = try MetricsScrape.metrics(base)
+            return m[#"driftwood_feature_distribution{feature="c",group="b",bin="__other__"}"#] != nil
+                && FileLogs.lineCount(dir.appendingPathComponent("out.jsonl").path) >= 400
+        }
+        #expect(settled, "\(m.keys.sorted())")
+        let reports = try Driftwood.jsonLines(dir.appendingPathComponent("out.jsonl").path)
+            .filter { (($0["drift"] as? [String: Any])?["group"] as? String) == "b" }.map { $0["drift"] as! [String: Any] }
+        let last = try #require(reports.last)
+        let current = ((last["distributions"] as! [String: [String: Any]])["c"]!["current"] as! [Double])
+        let categories = ((last["distributions"] as! [String: [String: Any]])["c"]!["categories"] as! [String])
+        for (k, category) in categories.enumerated() {
+            #expect(m[#"driftwood_feature_distribution{feature="c",group="b",bin="\#(category)"}"#] == current[k])
+        }
+        let weighted = try #require(m[#"driftwood_drift_score{feature="_weighted",metric="psi",group="b"}"#])
+        #expect(abs(weighted - (last["weighted"] as! Double)) < 1e-9)  // the report writes 10 decimals
+        #expect(m[#"driftwood_drift_score{feature="x",metric="psi",group="a"}"#] != nil)
+        #expect(m[#"driftwood_model_error_rate{group="a"}"#] == 0)
+        // x is not listed under distributions: no series for it.
+        #expect(!m.keys.contains { $0.hasPrefix("driftwood_feature_distribution{feature=\"x\"") })
+        kill(running.pid, SIGTERM)
+        #expect(running.wait(timeout: 30) == 0)
+    }
 }

@@ -82,6 +82,6 @@ final class MetricsEndpoints: Sendable {
             uptimeSeconds: Int((now - started).components.seconds),
             outputs: outputs.map {
                 HealthReport.Output(id: $0.output, report: $0.report(now: now, unhealthyAfter: unhealthyAfter))
-            })
+            }, checkpointError: CheckpointStore.failure)
     }
 }

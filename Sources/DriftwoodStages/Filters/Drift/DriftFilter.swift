@@ -45,6 +45,8 @@ public final class DriftFilter: Filter {
         var weightedAlert = AlertLatch()
         /// `driftwood_feature_distribution` per listed feature and bin, made at the first report.
         var distributionGauges: [[Gauge]] = []
+        /// `driftwood_drift_score{feature="_weighted"}`, made at the first report.
+        var weightedGauge: Gauge?
 
         init(name: String?, windows: [DriftWindow], gauges: [Gauge]) {
             self.name = name
@@ -367,6 +369,11 @@ public final class DriftFilter: Filter {
             }
         }
         recordDistributions(group, histograms)
+        if group.weightedGauge == nil {
+            group.weightedGauge = ModelMetrics.driftScore(
+                feature: Self.weightedFeature, metric: config.metric.rawValue, group: group.name ?? "", factory: factory)
+        }
+        group.weightedGauge!.record(weighted)
         pendingReport = DriftReport(
             metric: config.metric.rawValue, window: config.window, group: group.name, scored: group.scored,
             scores: (0..<names.count).map { (names[$0], states[$0].score ?? 0) }, weighted: weighted,
