@@ -14,6 +14,19 @@ demo pipeline has something to find:
                     (churn-predictor takes half the traffic here)
   events 2650-2999  normal traffic again (alerts should resolve)
 
+Ground truth for fraud-detector arrives later as lines of its own,
+{"ts", "msg": "ground_truth", "request_id", "actual": 1 | 0} (the `label` of a prediction is
+the predicted class's name, not ground truth), 5-60 s after the prediction; one in ten comes
+2.5-4 minutes late and one in ten never. They are drawn from a generator of their own and
+inserted by time, so the prediction lines are the same as without them, except:
+
+  events  600-1499  SELECTION-RATE DIVERGENCE: fraud-detector scores every "pos" channel
+                    request high (p >= 0.8, predicted "fraud"): that group's selection rate
+                    moves away from the others' (demographic parity difference over
+                    features.channel)
+  during DRIFT      ground truth stays at the base rate while the drifted model predicts fraud
+                    for most requests: its F1 falls once those labels arrive
+
 Event numbers count JSON events only. Ten junk lines (plain text, empty, whitespace,
 invalid UTF-8, truncated JSON, a traceback, logfmt, ...) are inserted between events at
 fixed places, so the file has 3,010 lines and the demo shows `_parse_failure` handling.
@@ -50,6 +63,15 @@ BURST_MODEL = "churn-predictor"
 BURST_ERROR_RATE = 0.30
 BURST_LATENCY_FACTOR = 5.0
 EPISODE_SHARE = 0.5                # share of traffic the affected model takes in its episode
+
+# Ground truth (fraud-detector only), from a generator of its own.
+LABEL_MODEL = "fraud-detector"
+LABEL_SEED = SEED + 1
+LABEL_DELAY_MS = (5_000, 60_000)
+LATE_SHARE, LATE_DELAY_MS = 0.10, (150_000, 240_000)
+NEVER_SHARE = 0.10
+DIVERGE = range(600, 1500)
+DIVERGE_CHANNEL = "pos"
 
 # Junk lines, inserted *before* the event with the given number. Bytes, because some of
 # them are not valid UTF-8 on purpose. The truncated one is filled in from a real event.
@@ -121,6 +143,29 @@ def make_record(rnd, ts, episode=None):
     }
 
 
+def ground_truth(rnd, i, now_ms, rec):
+    """The label line of a fraud-detector prediction (ms, ts, line), or None (never labelled).
+    Fraud is likelier the higher the score, except during the drift episode, where the
+    shifted inputs do not make fraud any more common than usual."""
+    r = rnd.random()
+    if r < NEVER_SHARE:
+        return None
+    delay = rnd.randint(*LATE_DELAY_MS) if r < NEVER_SHARE + LATE_SHARE else rnd.randint(*LABEL_DELAY_MS)
+    p = rec["prediction"]
+    if i in DRIFT:
+        actual = int(rnd.random() < 0.3)
+    elif i in DIVERGE and rec["features"]["channel"] == DIVERGE_CHANNEL:
+        actual = int(rnd.random() < 0.3)
+    else:
+        actual = int(rnd.random() < (0.92 if p >= 0.5 else 0.06))
+    at = now_ms + delay
+    sec, ms = divmod(at, 1000)
+    ts = "%s.%03dZ" % (_dt.datetime.fromtimestamp(sec, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), ms)
+    line = json.JSONEncoder(separators=(",", ":")).encode(
+        {"ts": ts, "msg": "ground_truth", "request_id": rec["request_id"], "actual": actual})
+    return (at, ts, line.encode("ascii"))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", nargs="?", default="samples/model_logs.jsonl",
@@ -128,6 +173,8 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     rnd = random.Random(SEED)
+    truth_rnd = random.Random(LABEL_SEED)
+    labels = []  # (ms, line): ground truth, inserted by time below
     dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
     now_ms = int(_dt.datetime.fromisoformat(START).replace(tzinfo=_dt.timezone.utc).timestamp() * 1000)
     lines = []
@@ -138,6 +185,12 @@ def main(argv=None):
         sec, ms = divmod(now_ms, 1000)
         ts = "%s.%03dZ" % (_dt.datetime.fromtimestamp(sec, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), ms)
         rec = make_event(rnd, i, ts)
+        if rec["model"] == LABEL_MODEL and rec["level"] == "INFO":
+            if i in DIVERGE and rec["features"]["channel"] == DIVERGE_CHANNEL:
+                rec["prediction"] = round(min(1.0, rec["prediction"] * 0.2 + 0.8), 4)
+                rec["label"] = "fraud"
+                stats["divergence events"] += 1
+            labels.append(ground_truth(truth_rnd, i, now_ms, rec))
         line = dumps(rec).encode("ascii")
         if i in JUNK:
             lines.append(JUNK[i] if JUNK[i] is not None else line[:70])
@@ -150,14 +203,31 @@ def main(argv=None):
             stats["burst episode events"] += 1
             stats["burst episode ERROR"] += rec["level"] == "ERROR"
 
+    # Each ground-truth line goes before the first line written after its time.
+    times = []
+    for line in lines:
+        try:
+            times.append(json.loads(line)["ts"])
+        except ValueError:
+            times.append(None)
+    merged, k = [], 0
+    labels = sorted((l for l in labels if l is not None), key=lambda x: x[0])
+    for line, ts in zip(lines, times):
+        while k < len(labels) and ts is not None and labels[k][1] <= ts:
+            merged.append(labels[k][2])
+            k += 1
+        merged.append(line)
+    merged += [l[2] for l in labels[k:]]
+    stats["ground truth lines"] = len(labels)
+    lines = merged
     data = b"\n".join(lines) + b"\n"
     if args.out == "-":
         sys.stdout.buffer.write(data)
     else:
         with open(args.out, "wb") as f:
             f.write(data)
-    print("wrote %d lines (%d events, %d junk), %d bytes to %s" % (
-        len(lines), EVENTS, len(JUNK), len(data), args.out), file=sys.stderr)
+    print("wrote %d lines (%d events, %d junk, %d ground truth), %d bytes to %s" % (
+        len(lines), EVENTS, len(JUNK), stats["ground truth lines"], len(data), args.out), file=sys.stderr)
     for k, v in sorted(stats.items()):
         print("  %-22s %d" % (k, v), file=sys.stderr)
 

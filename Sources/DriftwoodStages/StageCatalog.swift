@@ -12,6 +12,8 @@ public enum StageCatalog {
         .filter("drop", DropConfig.init) { c, _ in DropFilter(config: c) },
         .filter("drift", DriftConfig.init) { c, env in DriftFilter(config: c, environment: env) },
         .filter("monitor", MonitorConfig.init) { c, env in MonitorFilter(config: c, environment: env) },
+        // `id:` of an evaluate filter is its join field; the stage's own id is `stage_id:`.
+        .filter("evaluate", EvaluateConfig.init, idKey: "stage_id") { c, env in EvaluateFilter(config: c, environment: env) },
         .output("jsonl", JSONLConfig.init) { c, _ in JSONLOutput(config: c) },
         .output("stdout", StdoutConfig.init) { c, _ in StdoutOutput(config: c) },
         .output("elasticsearch", ElasticsearchConfig.init) { c, env in ElasticsearchOutput(config: c, environment: env) },
@@ -55,11 +57,11 @@ public enum StageCatalog {
         }
 
         static func filter<C: StageConfig>(
-            _ type: String, _ decode: @escaping @Sendable (ConfigObject) -> C,
+            _ type: String, _ decode: @escaping @Sendable (ConfigObject) -> C, idKey: String = "id",
             _ make: @escaping @Sendable (C, StageEnvironment) throws -> any Filter
         ) -> Entry {
             Entry(
-                descriptor: StageDescriptor(type: type, role: .filter) { c, _ in decode(c) },
+                descriptor: StageDescriptor(type: type, role: .filter, idKey: idKey) { c, _ in decode(c) },
                 makeFilter: { try make($0 as! C, $1) })
         }
 

@@ -460,7 +460,7 @@ import Testing
         let pipeline = try Driftwood.write(
             StackFiles.replacingInputs(of: shipped, with: "  - type: stdin"), to: "model-logs-stdin.yml", in: dir)
         let check = try Driftwood.run(["check", pipeline], directory: root)
-        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 5 filters, 2 outputs\n", "\(check.stderr)")
+        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 6 filters, 2 outputs\n", "\(check.stderr)")
         let samples = try Data(contentsOf: root.appendingPathComponent("samples/model_logs.jsonl"))
         let result = try Driftwood.run(
             ["run", pipeline, "--data-dir", dir.appendingPathComponent("data").path],
@@ -472,7 +472,12 @@ import Testing
         let documents = try osmem.documents("model-logs-*")
         let alerts = documents.filter { ($0["event"] as? [String: Any])?["kind"] as? String == "alert" }
         #expect(!alerts.isEmpty, "the samples' drift episode and error burst raise alerts")
-        #expect(documents.count == lines + alerts.count)
+        // Reports (drift, monitor, evaluate) are documents of their own too.
+        let reports = documents.filter { ($0["event"] as? [String: Any])?["kind"] as? String == "metric" }
+        #expect(reports.contains { ($0["event"] as? [String: Any])?["dataset"] as? String == "driftwood.evaluate" })
+        #expect(documents.count == lines + alerts.count + reports.count)
+        // The ground-truth lines that completed a pair carry the evaluation.
+        #expect(documents.contains { ($0["evaluation"] as? [String: Any])?["correct"] is Bool })
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/dead_letter/es.jsonl").path))
         let mapping = "\(try osmem.get("/model-logs-*/_mapping"))"
         #expect(mapping.contains("model_version") && mapping.contains("latency_ms"))

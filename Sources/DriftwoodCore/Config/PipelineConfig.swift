@@ -137,7 +137,7 @@ public struct PipelineConfig: Sendable {
         }
         let object = ConfigObject(node: node, path: path, stageType: type, problems: problems)
         _ = object.node("type")
-        let id = object.string("id", default: "\(type)_\(index)")
+        let id = object.string(descriptor.idKey, default: "\(type)_\(index)")
         var when: Condition?
         if role != .input, let source = object.string("when") {
             do {

@@ -18,14 +18,19 @@ public protocol StageConfig: Sendable {}
 public struct StageDescriptor: Sendable {
     public let type: String
     public let role: StageRole
+    /// The key that names the stage's own id: `id`, except for a stage whose `id` means
+    /// something of its own (`evaluate`'s join field), which takes `stage_id`.
+    public let idKey: String
     /// Reads the stage's own keys (not `type`, `id` or `when`) and returns its config.
     public let decode: @Sendable (ConfigObject, StageContext) -> any StageConfig
 
     public init(
-        type: String, role: StageRole, decode: @escaping @Sendable (ConfigObject, StageContext) -> any StageConfig
+        type: String, role: StageRole, idKey: String = "id",
+        decode: @escaping @Sendable (ConfigObject, StageContext) -> any StageConfig
     ) {
         self.type = type
         self.role = role
+        self.idKey = idKey
         self.decode = decode
     }
 }

@@ -1,4 +1,4 @@
-/// An alert raised by the `drift` or `monitor` filter, and the event that carries it (docs/model-monitoring.md):
+/// An alert raised by the `drift`, `monitor` or `evaluate` filter, and the event that carries it (docs/model-monitoring.md):
 /// `@timestamp`, `event.kind: alert`, `message`, `alert.*` and `host.name`, nothing else, so it
 /// never clashes with the mapping of the model's own fields in the same index.
 public struct Alert: Sendable, Equatable {
@@ -9,7 +9,8 @@ public struct Alert: Sendable, Equatable {
         case resolved
     }
 
-    /// `MODEL_DRIFT_DETECTED`, `HIGH_ERROR_RATE`, `HIGH_LATENCY`.
+    /// `MODEL_DRIFT_DETECTED`, `HIGH_ERROR_RATE`, `HIGH_LATENCY`, `MODEL_PERFORMANCE_DEGRADED`,
+    /// `FAIRNESS_VIOLATION`.
     public var type: String
     public var state: State
     /// The field the value is about (a feature, the latency field); nil for the error rate.
@@ -22,12 +23,14 @@ public struct Alert: Sendable, Equatable {
     public var window: Int
     /// The `group_by` value; nil without `group_by`.
     public var group: String?
+    /// The sensitive attribute of a `FAIRNESS_VIOLATION` (`evaluate`); nil otherwise.
+    public var attribute: String?
     /// One readable sentence.
     public var message: String
 
     public init(
         type: String, state: State, feature: String?, metric: String, value: Double, threshold: Double, window: Int,
-        group: String?, message: String
+        group: String?, attribute: String? = nil, message: String
     ) {
         self.type = type
         self.state = state
@@ -37,6 +40,7 @@ public struct Alert: Sendable, Equatable {
         self.threshold = threshold
         self.window = window
         self.group = group
+        self.attribute = attribute
         self.message = message
     }
 
@@ -83,6 +87,10 @@ public struct Alert: Sendable, Equatable {
             json += Array(#","group":"#.utf8)
             JSONWriter.appendString(group, to: &json)
         }
+        if let attribute {
+            json += Array(#","attribute":"#.utf8)
+            JSONWriter.appendString(attribute, to: &json)
+        }
         json.append(UInt8(ascii: "}"))
         fields.set(Self.alertPath, json: json)
         var host: [UInt8] = Array(#"{"name":"#.utf8)
@@ -90,7 +98,8 @@ public struct Alert: Sendable, Equatable {
         host.append(UInt8(ascii: "}"))
         fields.set(Self.hostPath, json: host)
         var derivedOrigin = origin
-        let identity = [stage, type, state.rawValue, feature ?? "", metric, group ?? ""].joined(separator: "\u{1F}")
+        let parts = [stage, type, state.rawValue, feature ?? "", metric, group ?? ""] + (attribute.map { [$0] } ?? [])
+        let identity = parts.joined(separator: "\u{1F}")
         derivedOrigin.derived = Hash64.hash(identity) | 1
         return Event(fields: fields, origin: derivedOrigin)
     }

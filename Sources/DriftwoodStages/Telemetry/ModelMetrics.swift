@@ -47,4 +47,39 @@ public enum ModelMetrics {
             label: "driftwood_drift_values_skipped_total",
             dimensions: [("stage", stage), ("feature", feature), ("reason", reason)], factory: factory)
     }
+
+    /// `driftwood_model_performance{group,metric}`: an `evaluate` metric over a full window.
+    public static func performance(group: String, metric: String, factory: any MetricsFactory) -> Gauge {
+        Gauge(label: "driftwood_model_performance", dimensions: [("group", group), ("metric", metric)], factory: factory)
+    }
+
+    /// `driftwood_model_fairness{group,attribute,metric}`: an `evaluate` fairness metric over a full window.
+    public static func fairness(group: String, attribute: String, metric: String, factory: any MetricsFactory) -> Gauge {
+        Gauge(
+            label: "driftwood_model_fairness", dimensions: [("group", group), ("attribute", attribute), ("metric", metric)],
+            factory: factory)
+    }
+
+    /// `driftwood_evaluate_pending{stage}`: predictions and early labels waiting for their other half.
+    public static func pending(stage: String, factory: any MetricsFactory) -> Gauge {
+        Gauge(label: "driftwood_evaluate_pending", dimensions: [("stage", stage)], factory: factory)
+    }
+
+    /// `driftwood_evaluate_unmatched_total{stage,reason}`: what `evaluate` could not use: entries
+    /// `expired` or `evicted` unmatched, a `duplicate_label` or `duplicate_prediction`, and events
+    /// with `no_id`, no group (`no_group`, past max_groups too), an `invalid_prediction` or an `invalid_label`.
+    public static func unmatched(stage: String, reason: String, factory: any MetricsFactory) -> Counter {
+        Counter(label: "driftwood_evaluate_unmatched_total", dimensions: [("stage", stage), ("reason", reason)], factory: factory)
+    }
+
+    /// The name of the label-lag histogram (its buckets are set where the Prometheus export is made).
+    public static let labelLagName = "driftwood_label_lag_seconds"
+
+    /// Upper bounds of `driftwood_label_lag_seconds`: a second to a week.
+    public static let labelLagBuckets: [Double] = [1, 10, 60, 300, 900, 3600, 4 * 3600, 86400, 7 * 86400]
+
+    /// `driftwood_label_lag_seconds{group}`: seconds from a prediction to its label (0 when the label came first).
+    public static func labelLag(group: String, factory: any MetricsFactory) -> Recorder {
+        Recorder(label: labelLagName, dimensions: [("group", group)], aggregate: true, factory: factory)
+    }
 }

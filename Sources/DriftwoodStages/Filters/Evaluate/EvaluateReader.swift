@@ -1,0 +1,79 @@
+import DriftwoodCore
+
+/// Reads what `evaluate` needs from an event in one pass: whether it is an alert or report of
+/// an earlier filter, its `@timestamp` (event time, ms), the id's 128-bit hash, and where the
+/// prediction, label, `group_by` and fairness attribute values are.
+final class EvaluateReader {
+    struct Seen {
+        var isDerived = false
+        /// Milliseconds since 1970; `.min` when the event has no readable `@timestamp`.
+        var time: Int64 = .min
+        var id: (UInt64, UInt64)?
+        var prediction: ValueSlot?
+        var label: ValueSlot?
+        var group: ValueSlot?
+        var attribute: ValueSlot?
+    }
+
+    let paths: PathSet
+    let slots: UnsafeMutableBufferPointer<ValueSlot>
+    let groupSlot: Int?
+    let attributeSlot: Int?
+    static let kindPath = FieldPath("event.kind")!
+    static let alert = Array("alert".utf8)
+    static let metric = Array("metric".utf8)
+    /// The second hash's seed (the first uses 0).
+    static let highSeed: UInt64 = 0x9E37_79B9_7F4A_7C15
+
+    /// Paths: `event.kind`, `@timestamp`, id, prediction, label, then `group_by` and the attribute.
+    init(config: EvaluateConfig) {
+        var watched = [Self.kindPath, .timestamp, config.id, config.prediction, config.label]
+        groupSlot = config.groupBy.map { _ in watched.count }
+        if let g = config.groupBy { watched.append(g) }
+        attributeSlot = config.fairness.map { _ in watched.count }
+        if let f = config.fairness { watched.append(f.attribute) }
+        paths = PathSet(watched)
+        slots = .allocate(capacity: watched.count)
+        slots.initialize(repeating: ValueSlot())
+    }
+
+    deinit { slots.deallocate() }
+
+    func read(_ event: borrowing Event) -> Seen {
+        let slots = self.slots
+        paths.locate(in: event.fields, into: slots)
+        var seen = Seen()
+        event.fields.withBytes { p in
+            if slots[0].found {
+                seen.isDerived = PathSet.withKeyBytes(p, slots[0].range, isText: slots[0].isText) {
+                    $0.elementsEqual(Self.alert) || $0.elementsEqual(Self.metric)
+                }
+                if seen.isDerived { return }
+            }
+            if slots[1].found {
+                let s = slots[1]
+                let content = s.isText ? s.range : (s.range.lowerBound + 1)..<(s.range.upperBound - 1)
+                if !content.isEmpty, p[s.range.lowerBound] == UInt8(ascii: "\"") || s.isText,
+                    let t = Timestamp(iso8601: UnsafeBufferPointer(start: p + content.lowerBound, count: content.count))
+                {
+                    seen.time = t.epochMilliseconds
+                }
+            }
+            if slots[2].found, Self.isValue(p, slots[2]) {
+                seen.id = PathSet.withKeyBytes(p, slots[2].range, isText: slots[2].isText) {
+                    (Hash64.hash($0), Hash64.hash($0, seed: Self.highSeed))
+                }
+            }
+        }
+        if slots[3].found { seen.prediction = slots[3] }
+        if slots[4].found { seen.label = slots[4] }
+        if let g = groupSlot, slots[g].found { seen.group = slots[g] }
+        if let a = attributeSlot, slots[a].found { seen.attribute = slots[a] }
+        return seen
+    }
+
+    /// False for a null (a field present but empty is no id).
+    static func isValue(_ p: UnsafePointer<UInt8>, _ s: ValueSlot) -> Bool {
+        s.isText || !(s.range.count == 4 && p[s.range.lowerBound] == UInt8(ascii: "n"))
+    }
+}
