@@ -169,6 +169,9 @@ public final class Pipeline: @unchecked Sendable {
         return d
     }
 
+    /// Events a queue between two stages holds at most.
+    public var queueCapacity: Int { filterQueue.maxEvents }
+
     /// Each output's health, in pipeline order.
     public var outputHealth: [OutputHealth] { outputs.map(\.health) }
 

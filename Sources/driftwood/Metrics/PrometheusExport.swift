@@ -1,3 +1,4 @@
+import DriftwoodStages
 import Metrics
 import Prometheus
 
@@ -15,12 +16,14 @@ enum PrometheusExport {
     ]
 
     /// Makes the registry the process-wide swift-metrics backend (once per process, before any
-    /// stage is built) and returns it for `/metrics`.
-    static func bootstrap() -> PrometheusCollectorRegistry {
+    /// stage is built) and returns it for `/metrics`, with the in-process view of the same
+    /// counters and gauges for `/api/v1/status`.
+    static func bootstrap() -> (PrometheusCollectorRegistry, MetricValues) {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = durationBuckets
-        MetricsSystem.bootstrap(factory)
-        return registry
+        let values = MetricValues(wrapping: factory)
+        MetricsSystem.bootstrap(values)
+        return (registry, values)
     }
 }

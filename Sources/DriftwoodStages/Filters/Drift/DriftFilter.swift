@@ -39,9 +39,11 @@ public final class DriftFilter: Filter {
         let features: UnsafeMutableBufferPointer<FeatureState>
         let windows: [DriftWindow]
         let gauges: [Gauge]
+        let tally: ModelTally
 
-        init(name: String?, windows: [DriftWindow], gauges: [Gauge]) {
+        init(name: String?, windows: [DriftWindow], gauges: [Gauge], tally: ModelTally) {
             self.name = name
+            self.tally = tally
             self.windows = windows
             features = .allocate(capacity: max(1, windows.count))
             for (f, window) in windows.enumerated() { (features.baseAddress! + f).initialize(to: FeatureState(window: window)) }
@@ -146,14 +148,16 @@ public final class DriftFilter: Filter {
     }
 
     func makeGroup(name: String?) -> Group {
-        Group(
+        ModelMetrics.threshold(group: name ?? "", metric: config.metric.rawValue, value: config.threshold, factory: factory)
+        return Group(
             name: name,
             windows: expected.indices.map {
                 DriftWindow(expected: expected[$0], capacity: config.window, metric: config.metric, table: terms[$0])
             },
             gauges: names.map {
                 ModelMetrics.driftScore(feature: $0, metric: config.metric.rawValue, group: name ?? "", factory: factory)
-            })
+            },
+            tally: ModelMetrics.events(stage: stage, group: name ?? ""))
     }
 
     /// The group named by these bytes, created when new; nil past `max_groups`.
@@ -199,6 +203,7 @@ public final class DriftFilter: Filter {
             return
         }
         let group = groups.groups[g]
+        group.tally.add()
         let states = group.features
         // The drift member, written straight into a buffer sized for the longest one.
         let json = self.json.baseAddress!
