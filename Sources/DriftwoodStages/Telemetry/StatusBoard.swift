@@ -288,9 +288,9 @@ public final class StatusBoard: Sendable {
 
     func writeAlerts(_ w: inout StatusJSON) {
         let entries = alerts.newestFirst()
-        // The present state of what each alert is about: its newest alert's state.
-        var present: [String: Alert.State] = [:]
-        for e in entries.reversed() { present[Self.subject(e)] = e.alert.state }
+        // An alert is firing now when it is the newest about its subject (filter, type, feature,
+        // metric, group) and says `firing`.
+        var seen: Set<String> = []
         w.array()
         for e in entries {
             let a = e.alert
@@ -300,7 +300,8 @@ public final class StatusBoard: Sendable {
             w.key("stage"); w.string(e.stage)
             w.key("type"); w.string(a.type)
             w.key("state"); w.string(a.state.rawValue)
-            w.key("firing_now"); w.bool(present[Self.subject(e)] == .firing)
+            let newest = seen.insert(Self.subject(e)).inserted
+            w.key("firing_now"); w.bool(newest && a.state == .firing)
             w.key("group")
             if let g = a.group { w.string(g) } else { w.null() }
             w.key("feature")
