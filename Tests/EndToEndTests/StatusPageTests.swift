@@ -107,9 +107,9 @@ import Testing
         try body.write(to: site.appendingPathComponent("api/v1/status"))
         #expect(body.count > 200_000)
         let server = try LocalServer(
-            name: "static", executable: "/usr/bin/python3",
+            name: "static", executable: "/usr/bin/env",
             arguments: [
-                "-c",
+                "python3", "-c",
                 "import http.server,json,sys,functools;h=functools.partial(http.server.SimpleHTTPRequestHandler,directory=sys.argv[1]);s=http.server.ThreadingHTTPServer(('127.0.0.1',0),h);print(json.dumps({'url':'http://127.0.0.1:%d'%s.server_address[1]}),flush=True);s.serve_forever()",
                 site.path,
             ], keepStdinOpen: false)

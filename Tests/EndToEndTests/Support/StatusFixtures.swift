@@ -34,7 +34,7 @@ enum StatusFixtures {
     static func probe(_ url: String, screenshot: String, timeout: Double = 60) throws -> [String: Any] {
         let script = Driftwood.packageRoot.appendingPathComponent("Tests/EndToEndTests/Support/page_probe.py").path
         let result = try Driftwood.run(
-            [script, url, screenshot, String(Int(timeout))], executable: "/usr/bin/python3")
+            ["python3", script, url, screenshot, String(Int(timeout))], executable: "/usr/bin/env")
         guard result.code == 0, let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         else {
             throw LocalServer.ServerError(description: "page_probe.py failed (\(result.code)): \(result.stderr)\(result.stdout)")
