@@ -1,6 +1,6 @@
 import Metrics
 
-/// The model-monitoring metric families (SPEC §6), declared once. The `drift` and `monitor`
+/// The model-monitoring metric families (docs/metrics.md), declared once. The `drift` and `monitor`
 /// filters create one handle per group when the group first appears and record into it every
 /// `ModelMetrics.gaugeInterval` window updates (and at every alert), never per event.
 public enum ModelMetrics {

@@ -2,7 +2,7 @@ import DriftwoodCore
 import Logging
 import Metrics
 
-/// Scores model inputs and outputs against a baseline, in the stream (SPEC §4).
+/// Scores model inputs and outputs against a baseline, in the stream (docs/model-monitoring.md).
 ///
 /// Per feature, and per `group_by` value, a `DriftWindow` holds the bins of the last `window`
 /// values. Once a window is full, each event that carries a watched feature gets

@@ -1,7 +1,7 @@
 import DriftwoodCore
 
 /// `type: file` — tails files (or reads them to their end: archive replay), with restart-safe
-/// checkpoints, rotation and gzip archives (SPEC §2, §5).
+/// checkpoints, rotation and gzip archives (docs/pipeline.md, docs/delivery.md).
 public struct FileConfig: StageConfig {
     public enum Mode: String, Sendable, CaseIterable {
         /// Follow forever; files that appear later are picked up.

@@ -4,7 +4,7 @@ import Glibc
 import DriftwoodCore
 
 /// Which file this is, whatever its name: device and inode, plus a fingerprint of its first
-/// bytes, so a new file that reuses a deleted file's inode is not taken for it (SPEC §5).
+/// bytes, so a new file that reuses a deleted file's inode is not taken for it (docs/delivery.md).
 struct FileKey: Hashable, Sendable {
     let device: UInt64
     let inode: UInt64

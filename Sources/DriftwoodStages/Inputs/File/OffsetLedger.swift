@@ -4,7 +4,7 @@ import Glibc
 import Metrics
 
 /// The batches of one file still in flight. A file's checkpoint moves past a batch only once
-/// that batch and every earlier one have been acknowledged by every output (SPEC §5), however
+/// that batch and every earlier one have been acknowledged by every output (docs/delivery.md), however
 /// out of order the acknowledgements arrive.
 final class OffsetLedger: @unchecked Sendable {
     let store: CheckpointStore
