@@ -74,7 +74,7 @@ main { padding:14px 20px 30px; }
 .chart .label .now { color:var(--ink); font-weight:600; font-variant-numeric:tabular-nums; }
 .chart .label .now.over { color:var(--bad); }
 svg { display:block; width:100%; overflow:visible; }
-svg text { font-size:9px; fill:#8a92a0; }
+svg text { font-size:9px; fill:#8a92a0; paint-order:stroke; stroke:#fff; stroke-width:2.5px; stroke-linejoin:round; }
 #banner { display:none; padding:8px 20px; background:#fbe0e0; color:#a11d1d; font-weight:600; }
 </style>
 </head>
