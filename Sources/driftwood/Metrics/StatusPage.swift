@@ -146,7 +146,7 @@ function line(series, t, o) {
   const ty = o.threshold != null ? y(o.threshold) : 0, tl = ty < 22 ? ty + 10 : ty - 3;
   const th = o.threshold != null ? `<line x1="0" x2="${W}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#d93a3a" stroke-dasharray="4 3" stroke-width="1"/><text x="${W-2}" y="${tl.toFixed(1)}" text-anchor="end" fill="#d93a3a">limit ${fmt(o.threshold, o.kind)}</text>` : "";
   const span = Math.round((t1 - t0) / 60), axis = `<text x="3" y="${H-3}">−${span} min</text><text x="${W-3}" y="${H-3}" text-anchor="end">now</text>`;
-  const empty = pts.length < 2 ? `<text x="${W/2}" y="${H/2+3}" text-anchor="middle">collecting history (a point every 10 s)</text>` : "";
+  const empty = pts.length < 2 ? `<text x="${W/2}" y="${H/2+3}" text-anchor="middle">${W < 300 ? "collecting history" : "collecting history (a point every 10 s)"}</text>` : "";
   return `<svg viewBox="0 0 ${W} ${H}">
 <rect x="0" y="0" width="${W}" height="${H}" fill="#fafbfc" stroke="#eceef1"/>${area}
 <path d="${d}" fill="none" stroke="${o.color}" stroke-width="1.6" vector-effect="non-scaling-stroke"/>${dot}${th}${empty}
