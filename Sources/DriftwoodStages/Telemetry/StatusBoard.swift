@@ -27,6 +27,9 @@ public final class StatusBoard: Sendable {
     public static let historySteps = 360
     /// Readings kept for rates (one a second).
     static let fineReadings = 12
+    /// Models shown (those with the most events): a pipeline with 20,000 `group_by` values keeps
+    /// its answer, its history and the page bounded. `models_total` says how many there are.
+    public static let maxModels = 100
 
     public let pipeline: String
     public let version: String
@@ -91,6 +94,7 @@ public final class StatusBoard: Sendable {
         writeStages(&w, current: current, before: before, queues: queues)
         w.key("outputs")
         w.raw(health.outputsJSON)
+        w.key("models_total"); w.integer(current.modelsTotal)
         w.key("models")
         writeModels(&w, current: current, before: before)
         w.key("alerts")
@@ -115,6 +119,8 @@ public final class StatusBoard: Sendable {
         var eventsOut: [String: Double] = [:]
         var errors: [String: Double] = [:]
         var models: [String: Model] = [:]
+        /// Models before the cap.
+        var modelsTotal = 0
     }
 
     /// One `group_by` value's latest values.
@@ -176,6 +182,11 @@ public final class StatusBoard: Sendable {
             default:
                 break
             }
+        }
+        r.modelsTotal = r.models.count
+        if r.models.count > Self.maxModels {
+            let kept = r.models.sorted { ($0.value.events, $1.key) > ($1.value.events, $0.key) }.prefix(Self.maxModels)
+            r.models = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
         }
         return r
     }

@@ -107,6 +107,7 @@ final class MetricsEndpoints: Sendable {
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        GroupSeries.shared.emit(into: &buffer)
         return buffer
     }
 
@@ -117,7 +118,7 @@ final class MetricsEndpoints: Sendable {
             uptimeSeconds: Int((now - started).components.seconds),
             outputs: outputs.map {
                 HealthReport.Output(id: $0.output, report: $0.report(now: now, unhealthyAfter: unhealthyAfter))
-            })
+            }, checkpointError: CheckpointStore.failure)
     }
 
     /// The `/api/v1/status` JSON (the pipeline not built yet: `{}`).

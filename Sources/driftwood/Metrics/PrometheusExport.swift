@@ -24,7 +24,10 @@ enum PrometheusExport {
     /// counters and gauges for `/api/v1/status`.
     static func bootstrap() -> (PrometheusCollectorRegistry, MetricValues) {
         let registry = PrometheusCollectorRegistry()
-        let values = MetricValues(wrapping: HelpedFactory(registry: registry))
+        // The per-group gauge families go to GroupSeries (cheap to add one to), the rest to the
+        // registry; MetricValues sees both.
+        let values = MetricValues(
+            wrapping: GroupSeriesFactory(base: HelpedFactory(registry: registry), groups: GroupSeries.shared))
         MetricsSystem.bootstrap(values)
         return (registry, values)
     }
@@ -49,6 +52,7 @@ enum PrometheusExport {
         "driftwood_model_performance": "A model's performance metric over its latest evaluation window.",
         "driftwood_model_fairness": "A model's fairness metric by sensitive attribute over its latest evaluation window.",
         "driftwood_alerts_total": "Alerts raised (resolutions not counted), by type.",
+        "driftwood_feature_distribution": "Share of a feature's latest window in each baseline bin.",
     ]
 
     static func helpText(_ label: String) -> String {

@@ -126,4 +126,19 @@ import Testing
         #expect(samples.count == 1)
         #expect(samples.first?.value == 7)
     }
+
+    @Test func atMostAHundredModelsThoseWithTheMostEvents() throws {
+        let values = MetricValues(wrapping: NOOPMetricsHandler.instance)
+        for k in 0..<150 {
+            let group = "cap-test-\(k)"
+            Metrics.Gauge(label: "driftwood_model_error_rate", dimensions: [("group", group)], factory: values).record(0.1)
+            ModelMetrics.events(stage: "cap-test", group: group).add(1_000_000 + k)
+        }
+        let status = try Self.json(Self.board(values), now: 10)
+        let models = try #require(status["models"] as? [String: [String: Any]])
+        let mine = models.keys.filter { $0.hasPrefix("cap-test-") }
+        #expect(models.count == StatusBoard.maxModels)
+        #expect(mine.contains("cap-test-149") && !mine.contains("cap-test-0"))
+        #expect((status["models_total"] as? Int ?? 0) >= 150)
+    }
 }
