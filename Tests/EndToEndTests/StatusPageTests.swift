@@ -37,7 +37,7 @@ import Testing
 
         #expect(values["status"] == status["status"] as? String)
         let stages = StatusFixtures.stages(status)
-        #expect(stages.count == 9)
+        #expect(stages.count >= 9)
         for stage in stages {
             let id = stage["id"] as! String
             for key in ["events_in", "events_out", "rate_in", "rate_out", "errors"] {
