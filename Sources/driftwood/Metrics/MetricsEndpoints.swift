@@ -84,7 +84,12 @@ final class MetricsEndpoints: Sendable {
         case "/metrics":
             return Answer(status: 200, contentType: Self.metricsContentType, body: metrics())
         case "/api/v1/status":
-            var body = status()
+            guard var body = status() else {
+                // Between bind and the pipeline being built.
+                return Answer(
+                    status: 503, contentType: "application/json",
+                    body: Array(#"{"status":"starting","message":"the pipeline is being built"}"#.utf8) + [0x0A])
+            }
             body.append(UInt8(ascii: "\n"))
             return Answer(status: 200, contentType: "application/json", body: body)
         case "/", "/index.html":
@@ -121,9 +126,9 @@ final class MetricsEndpoints: Sendable {
             }, checkpointError: CheckpointStore.failure)
     }
 
-    /// The `/api/v1/status` JSON (the pipeline not built yet: `{}`).
-    func status(now: ContinuousClock.Instant = .now) -> [UInt8] {
-        guard let watched = watched.withLock({ $0 }), let board = watched.board else { return Array("{}".utf8) }
+    /// The `/api/v1/status` JSON; nil before the pipeline is built.
+    func status(now: ContinuousClock.Instant = .now) -> [UInt8]? {
+        guard let watched = watched.withLock({ $0 }), let board = watched.board else { return nil }
         return board.json(health: health(now: now), queues: watched.pipeline.queueDepths())
     }
 }

@@ -15,9 +15,14 @@ enum StatusFixtures {
         return try Driftwood.write(text, to: "demo.yml", in: dir)
     }
 
-    /// `GET /api/v1/status` as JSON.
+    /// `GET /api/v1/status` as JSON (waiting out the 503 of a pipeline still being built).
     static func status(_ base: String) throws -> [String: Any] {
-        let (code, body) = try HTTP.request("GET", base + "/api/v1/status")
+        var (code, body) = try HTTP.request("GET", base + "/api/v1/status")
+        let deadline = Date().addingTimeInterval(60)
+        while code == 503 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.1)
+            (code, body) = try HTTP.request("GET", base + "/api/v1/status")
+        }
         guard code == 200, let json = try JSONSerialization.jsonObject(with: body) as? [String: Any] else {
             throw LocalServer.ServerError(description: "/api/v1/status answered \(code): \(String(decoding: body, as: UTF8.self))")
         }
