@@ -7,7 +7,7 @@ import Testing
 
 /// The status JSON from the values the stages record, without a server: rates over the last
 /// 10 s, models from their gauges read by name, alerts newest first, the history ring's bound.
-@Suite struct StatusBoardTests {
+@Suite(.serialized) struct StatusBoardTests {
     static func board(_ values: MetricValues, alerts: AlertLog = AlertLog(capacity: 100)) -> StatusBoard {
         StatusBoard(
             pipeline: "p", version: "1",
@@ -51,25 +51,25 @@ import Testing
 
     @Test func modelsAreReadFromTheirGaugesByName() throws {
         let values = MetricValues(wrapping: NOOPMetricsHandler.instance)
-        Metrics.Gauge(label: "driftwood_model_error_rate", dimensions: [("group", "m")], factory: values).record(0.2)
-        Metrics.Gauge(label: "driftwood_model_latency", dimensions: [("group", "m"), ("statistic", "p95")], factory: values)
+        Metrics.Gauge(label: "driftwood_model_error_rate", dimensions: [("group", "a-m")], factory: values).record(0.2)
+        Metrics.Gauge(label: "driftwood_model_latency", dimensions: [("group", "a-m"), ("statistic", "p95")], factory: values)
             .record(120.0)
         for (feature, score) in [("a", 0.1), ("b", 0.4)] {
-            Metrics.Gauge(label: "driftwood_drift_score", dimensions: [("feature", feature), ("metric", "psi"), ("group", "m")], factory: values)
+            Metrics.Gauge(label: "driftwood_drift_score", dimensions: [("feature", feature), ("metric", "psi"), ("group", "a-m")], factory: values)
                 .record(score)
         }
-        Metrics.Gauge(label: "driftwood_model_performance", dimensions: [("group", "m"), ("metric", "accuracy")], factory: values)
+        Metrics.Gauge(label: "driftwood_model_performance", dimensions: [("group", "a-m"), ("metric", "accuracy")], factory: values)
             .record(0.9)
         Metrics.Gauge(
-            label: "driftwood_model_fairness", dimensions: [("group", "m"), ("attribute", "sex"), ("metric", "disparate_impact")],
+            label: "driftwood_model_fairness", dimensions: [("group", "a-m"), ("attribute", "sex"), ("metric", "disparate_impact")],
             factory: values
         ).record(0.7)
-        ModelMetrics.threshold(group: "m", metric: "psi", value: 0.25, factory: values)
+        ModelMetrics.threshold(group: "a-m", metric: "psi", value: 0.25, factory: values)
         // Never recorded: no value, no model.
         _ = Metrics.Gauge(label: "driftwood_model_error_rate", dimensions: [("group", "silent")], factory: values)
         let status = try Self.json(Self.board(values), now: 10)
         let models = try #require(status["models"] as? [String: [String: Any]])
-        let m = try #require(models["m"])
+        let m = try #require(models["a-m"])
         #expect(models["silent"] == nil)
         #expect(m["error_rate"] as? Double == 0.2)
         #expect(m["latency"] as? Double == 120)
@@ -129,6 +129,9 @@ import Testing
 
     @Test func atMostAHundredModelsThoseWithTheMostEvents() throws {
         let values = MetricValues(wrapping: NOOPMetricsHandler.instance)
+        // The tallies are process-wide: give them back their zero counts, so other tests see
+        // their own models first again.
+        defer { for k in 0..<150 { ModelMetrics.events(stage: "cap-test", group: "cap-test-\(k)").count.store(0, ordering: .relaxed) } }
         for k in 0..<150 {
             let group = "cap-test-\(k)"
             Metrics.Gauge(label: "driftwood_model_error_rate", dimensions: [("group", group)], factory: values).record(0.1)

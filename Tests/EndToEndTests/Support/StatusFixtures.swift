@@ -8,7 +8,11 @@ enum StatusFixtures {
     static func demoPipeline(in dir: URL, logs: String? = nil, tail: Bool = false) throws -> String {
         let root = Driftwood.packageRoot.path
         var text = try String(contentsOf: Driftwood.packageRoot.appendingPathComponent("pipelines/demo.yml"), encoding: .utf8)
-        if let logs { text = text.replacingOccurrences(of: "paths: [samples/model_logs.jsonl]", with: "paths: [\"\(logs)\"]") }
+        text = text.replacingOccurrences(of: "${DRIFTWOOD_HOME:-.}/", with: "")
+        if let logs {
+            text = text.replacingOccurrences(of: "paths: [samples/model_logs.jsonl]", with: "paths: [\"\(logs)\"]")
+            text = text.replacingOccurrences(of: "paths: [\"samples/model_logs.jsonl\"]", with: "paths: [\"\(logs)\"]")
+        }
         if tail { text = text.replacingOccurrences(of: "    mode: read", with: "    mode: tail") }
         text = text.replacingOccurrences(of: "samples/", with: root + "/samples/")
         text = text.replacingOccurrences(of: "out/demo/", with: dir.path + "/out/")
