@@ -21,13 +21,14 @@
 #     scikit-learn, fairlearn  reference values for `evaluate` (performance and fairness, to 1e-9)
 #     mlflow==3.17.2        a real tracking server for the mlflow output
 #     confluent-kafka       its librdkafka holds the mock Kafka cluster the Kafka tests run against
+#     aiohttp               its WebSocket client speaks the DevTools protocol to headless Chromium
 #
 # DRY_RUN=1 only prints what it would install.
 set -euo pipefail
 
 APT_PACKAGES=(libcurl4-openssl-dev zlib1g-dev libdeflate-dev libre2-dev librdkafka-dev
   prometheus prometheus-alertmanager chromium logrotate tmux)
-PIP_PACKAGES=(numpy scipy osmem-server scikit-learn fairlearn mlflow==3.17.2 confluent-kafka)
+PIP_PACKAGES=(numpy scipy osmem-server scikit-learn fairlearn mlflow==3.17.2 confluent-kafka aiohttp)
 
 run() { echo "+ $*"; [ -n "${DRY_RUN:-}" ] || "$@"; }
 

@@ -13,7 +13,7 @@ struct Driftwood: AsyncParsableCommand {
         commandName: "driftwood",
         abstract: "A log shipper and aggregator for machine-learning model logs.",
         version: driftwoodVersion,
-        subcommands: [RunCommand.self, CheckCommand.self, TestCommand.self, BaselineCommand.self])
+        subcommands: [RunCommand.self, CheckCommand.self, TestCommand.self, BaselineCommand.self, TopCommand.self])
 
     /// Exit codes: 0 success, 1 runtime failure, 2 invalid pipeline file or usage.
     static func main() async {

@@ -44,6 +44,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Overrides the pipeline's data_dir (checkpoints, dead letters).") var dataDir: String?
     @Option(name: .long, help: "HOST:PORT for /metrics and /health; overrides metrics.address.")
     var metricsAddress: String?
+    @Flag(
+        name: .long,
+        help: "After the pipeline has finished, keep serving the status page, /metrics and /health until SIGINT or SIGTERM (needs metrics.address or --metrics-address)."
+    )
+    var serve = false
     @OptionGroup var log: LogOptions
 
     func run() async throws {
@@ -57,8 +62,12 @@ struct RunCommand: AsyncParsableCommand {
             }
             config.metricsAddress = metricsAddress
         }
+        if serve && config.metricsAddress == nil {
+            throw ValidationError("--serve needs metrics.address in the pipeline or --metrics-address HOST:PORT")
+        }
         // Before any stage exists, so every counter the stages create is a Prometheus one.
-        let endpoints = MetricsEndpoints(registry: PrometheusExport.bootstrap(), unhealthyAfter: config.unhealthyAfter)
+        let (registry, values) = PrometheusExport.bootstrap()
+        let endpoints = MetricsEndpoints(registry: registry, values: values, unhealthyAfter: config.unhealthyAfter)
         var server: MetricsServer?
         if let address = config.metricsAddress {
             do {
@@ -78,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
             await server?.close()
             throw ExitCode(1)
         }
-        endpoints.watch(engine)
+        endpoints.watch(engine, config: config)
         let summary = { [dataDir = config.dataDir] in
             FailureTally.shared.flush()
             RunSummary.log(engine, dataDir: dataDir, logger: logger)
@@ -101,6 +110,14 @@ struct RunCommand: AsyncParsableCommand {
                     $0.report(unhealthyAfter: .seconds(3600)).eventsDelivered == 0
                 }
             })
+        if serve, let server {
+            let name = config.name
+            service.finished = {
+                logger.notice(
+                    "pipeline finished; still serving the status page until SIGINT or SIGTERM (Ctrl-C)",
+                    metadata: ["pipeline": "\(name)", "url": "\(server.pageURL)"])
+            }
+        }
         // A second signal exits at once; checkpoints then cover only what was delivered.
         let watcher = Task.detached {
             var seen = 0
@@ -114,9 +131,11 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         // Services stop in reverse order: the metrics server answers until the pipeline has drained.
+        // With --serve, the pipeline finishing leaves the server up until a signal.
         var services = [ServiceGroupConfiguration.ServiceConfiguration]()
         if let server { services.append(.init(service: server)) }
-        services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
+        services.append(
+            .init(service: service, successTerminationBehavior: serve ? .ignore : .gracefullyShutdownGroup))
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -157,6 +176,8 @@ final class PipelineService: Service, @unchecked Sendable {
     private let lock = NSLock()
     private var stopRequested: ContinuousClock.Instant?
     private(set) var outcome = Outcome.finished
+    /// Called once the engine has finished by itself (not stopped by a signal).
+    var finished: (@Sendable () -> Void)?
 
     /// True while some output never answered the health check: a stop then waits only briefly.
     let unreachable: @Sendable () -> Bool
@@ -172,6 +193,7 @@ final class PipelineService: Service, @unchecked Sendable {
         engine.start()
         await withGracefulShutdownHandler {
             await waitForEngine()
+            if lock.withLock({ stopRequested == nil }) { finished?() }
         } onGracefulShutdown: { [self] in
             logger.info("stopping: inputs stop reading, queued events drain")
             lock.withLock { stopRequested = .now }

@@ -402,6 +402,7 @@ import Testing
         let c = try load("metrics: {address: ':9600', unhealthy_after: 5s}\n" + stages)
         #expect(c.metricsAddress == ":9600" && c.unhealthyAfter == .seconds(5))
         #expect(HostPort(":9600") == HostPort("0.0.0.0:9600"))
+        #expect(HostPort("*:9600") == HostPort("0.0.0.0:9600"))
         let typo = try #require(single("metrics: {address: 127.0.0.1:9600, unhealthy_afte: 5s}\n" + stages))
         #expect(
             typo.description

@@ -166,7 +166,8 @@ public struct PipelineConfig: Sendable {
     }
 }
 
-/// `HOST:PORT`, as in `metrics.address`.
+/// `HOST:PORT`, as in `metrics.address`. An empty host (`:9600`) or `*` (`*:9600`) means every
+/// IPv4 interface (`0.0.0.0`); `[::]:9600` every IPv6 one (and IPv4 where the system maps it).
 public struct HostPort: Sendable, Equatable {
     public let host: String
     public let port: Int
@@ -177,7 +178,7 @@ public struct HostPort: Sendable, Equatable {
         else { return nil }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.host = host.isEmpty || host == "*" ? "0.0.0.0" : host
         self.port = port
     }
 }

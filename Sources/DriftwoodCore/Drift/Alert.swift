@@ -229,6 +229,7 @@ extension Alert {
         out.append(trigger)
         for alert in alerts {
             out.append(alert.event(timestamp: timestamp, origin: origin, stage: stage, hostName: hostName))
+            AlertLog.shared.record(alert, stage: stage)
         }
         alerts.removeAll(keepingCapacity: true)
     }

@@ -182,6 +182,9 @@ public final class Pipeline: @unchecked Sendable {
         return d
     }
 
+    /// Events a queue between two stages holds at most.
+    public var queueCapacity: Int { filterQueue.maxEvents }
+
     /// Each input's id, the input, and the events it read so far, in pipeline order.
     public var inputsRead: [(id: String, input: any Input, events: Int)] {
         inputs.enumerated().map { ($1.id, $1.input, eventsRead[$0].value) }

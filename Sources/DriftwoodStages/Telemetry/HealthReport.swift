@@ -54,7 +54,20 @@ public struct HealthReport: Sendable {
         JSONWriter.appendString(status.rawValue, to: &out)
         out += Array(#","uptime_seconds":"#.utf8)
         JSONWriter.appendInteger(Int64(uptimeSeconds), to: &out)
-        out += Array(#","outputs":{"#.utf8)
+        out += Array(#","outputs":"#.utf8)
+        out += outputsJSON
+        if let checkpointError {
+            out += Array(#","checkpoints":{"state":"failing","last_error":"#.utf8)
+            JSONWriter.appendString(checkpointError, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// `outputs` alone: one object with a member per output id.
+    public var outputsJSON: [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
         for (k, output) in outputs.enumerated() {
             if k > 0 { out.append(UInt8(ascii: ",")) }
             let r = output.report
@@ -73,12 +86,6 @@ public struct HealthReport: Sendable {
             JSONWriter.appendInteger(Int64(r.eventsDelivered), to: &out)
             out += Array(#","events_pending":"#.utf8)
             JSONWriter.appendInteger(Int64(r.eventsPending), to: &out)
-            out.append(UInt8(ascii: "}"))
-        }
-        out.append(UInt8(ascii: "}"))
-        if let checkpointError {
-            out += Array(#","checkpoints":{"state":"failing","last_error":"#.utf8)
-            JSONWriter.appendString(checkpointError, to: &out)
             out.append(UInt8(ascii: "}"))
         }
         out.append(UInt8(ascii: "}"))

@@ -33,6 +33,19 @@ public enum ModelMetrics {
         Gauge(label: "driftwood_model_latency", dimensions: [("group", group), ("statistic", statistic)], factory: factory)
     }
 
+    /// `driftwood_model_threshold{group,metric}`: the threshold a filter holds `metric` of
+    /// `group` against (`error_rate`, `latency_p95`, `psi`, …), set once when the group appears,
+    /// so charts and alerting rules can draw and compare against the pipeline's own thresholds.
+    public static func threshold(group: String, metric: String, value: Double, factory: any MetricsFactory) {
+        Gauge(label: "driftwood_model_threshold", dimensions: [("group", group), ("metric", metric)], factory: factory)
+            .record(value)
+    }
+
+    /// The events filter `stage` counts for `group`, for the status page (not exported).
+    public static func events(stage: String, group: String) -> ModelTally {
+        ModelTally.of(stage: stage, group: group)
+    }
+
     /// `driftwood_alerts_total{type}`: alerts fired (resolutions are not counted).
     public static func alerts(type: String, factory: any MetricsFactory) -> Counter {
         Counter(label: "driftwood_alerts_total", dimensions: [("type", type)], factory: factory)

@@ -14,7 +14,8 @@ final class GroupSeries: Sendable {
 
     static let families: Set<String> = [
         "driftwood_drift_score", "driftwood_model_error_rate", "driftwood_model_latency",
-        "driftwood_feature_distribution", "driftwood_model_performance", "driftwood_model_fairness",
+        "driftwood_feature_distribution", "driftwood_model_threshold", "driftwood_model_performance",
+        "driftwood_model_fairness",
     ]
 
     /// Per-group histograms (`evaluate`'s label lag), with their buckets.
@@ -140,7 +141,7 @@ final class GroupSeries: Sendable {
         }
         let snapshot = store.withLock { families in families.map { ($0.key, $0.value.order) }.sorted { $0.0 < $1.0 } }
         for (name, series) in snapshot {
-            buffer += Array("# TYPE \(name) gauge\n".utf8)
+            buffer += Array("# HELP \(name) \(PrometheusExport.helpText(name))\n# TYPE \(name) gauge\n".utf8)
             for s in series {
                 buffer += s.labels
                 buffer += Array("\(Double(bitPattern: s.bits.load(ordering: .relaxed)))\n".utf8)

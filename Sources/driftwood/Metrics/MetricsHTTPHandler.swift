@@ -8,16 +8,19 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let endpoints: MetricsEndpoints
+    let connection: ConnectionGuard.Connection?
     private var request: HTTPRequestHead?
 
-    init(endpoints: MetricsEndpoints) {
+    init(endpoints: MetricsEndpoints, connection: ConnectionGuard.Connection? = nil) {
         self.endpoints = endpoints
+        self.connection = connection
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
             request = head
+            connection?.requestReceived()
         case .body:
             break
         case .end:
@@ -45,8 +48,9 @@ final class MetricsHTTPHandler: ChannelInboundHandler {
                 wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: answer.body)))), promise: nil)
         }
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        let connection = self.connection
+        written.assumeIsolated().whenComplete { _ in
+            if keepAlive { connection?.answered() } else { context.close(promise: nil) }
         }
     }
 }

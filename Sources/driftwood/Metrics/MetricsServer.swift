@@ -9,8 +9,9 @@ import ServiceLifecycle
     import Glibc
 #endif
 
-/// The HTTP server behind `metrics.address`: `/metrics` and `/health`, on one event-loop thread
-/// of its own, so the pipeline's threads never wait on a scrape.
+/// The HTTP server behind `metrics.address`: `/metrics`, `/health`, `/api/v1/status` and the
+/// status page `/`, on one event-loop thread of its own, so the pipeline's threads never wait on
+/// a scrape. Its connections are capped and timed out (`ConnectionGuard`).
 ///
 /// `bind` runs before the pipeline is built, so a port in use or a host that does not resolve
 /// stops driftwood before anything is read or sent. As a lifecycle service it runs until the
@@ -34,20 +35,28 @@ final class MetricsServer: Service, Sendable {
     }
 
     /// Listens on `address` (`HOST:PORT`) and logs the address it got (the real port for `:0`).
-    static func bind(_ address: String, endpoints: MetricsEndpoints, logger: Logger) async throws(BindError)
-        -> MetricsServer
-    {
+    /// `*` or an empty host listens on every IPv4 interface (`0.0.0.0`). Once a second the
+    /// status takes a reading (`MetricsEndpoints.tick`) on the server's thread.
+    static func bind(
+        _ address: String, endpoints: MetricsEndpoints, logger: Logger,
+        limits: ConnectionGuard.Limits = .fromDescriptorLimit()
+    ) async throws(BindError) -> MetricsServer {
         guard let hostPort = HostPort(address) else {
             throw BindError(address: address, reason: "expected HOST:PORT, like 127.0.0.1:9600")
         }
+        // One thread: every connection and the guard's bookkeeping live on it.
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let guarded = ConnectionGuard(limits: limits)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(endpoints: endpoints))
+                    let connection = guarded.accepted(channel)
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ConnectionActivityHandler(connection: connection))
+                    try sync.configureHTTPServerPipeline(withErrorHandling: true)
+                    try sync.addHandler(MetricsHTTPHandler(endpoints: endpoints, connection: connection))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -60,10 +69,24 @@ final class MetricsServer: Service, Sendable {
             throw BindError(address: address, reason: describe(error))
         }
         let server = MetricsServer(channel: channel, group: group, logger: logger)
+        channel.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in endpoints.tick() }
         logger.info(
-            "serving /metrics and /health",
-            metadata: ["address": "\(channel.localAddress.map(describe) ?? address)"])
+            "serving /metrics and /health, the status page / and /api/v1/status",
+            metadata: [
+                "address": "\(channel.localAddress.map(describe) ?? address)",
+                "max_connections": "\(limits.maxConnections)",
+            ])
         return server
+    }
+
+    /// The status page's address to open in a browser (`0.0.0.0` shown as `127.0.0.1`).
+    var pageURL: String {
+        guard let address = channel.localAddress else { return "?" }
+        var host = address.ipAddress ?? "127.0.0.1"
+        if host == "0.0.0.0" { host = "127.0.0.1" }
+        if host == "::" { host = "::1" }
+        let port = address.port.map(String.init) ?? "?"
+        return host.contains(":") ? "http://[\(host)]:\(port)/" : "http://\(host):\(port)/"
     }
 
     /// Serves until the graceful shutdown (or cancellation) reaches this service.

@@ -39,6 +39,7 @@ public final class DriftFilter: Filter {
         let features: UnsafeMutableBufferPointer<FeatureState>
         let windows: [DriftWindow]
         let gauges: [Gauge]
+        let tally: ModelTally
         /// Events of the group that carried a watched feature so far.
         var scored = 0
         /// The importance-weighted score's alert (`weighted_threshold`).
@@ -48,8 +49,9 @@ public final class DriftFilter: Filter {
         /// `driftwood_drift_score{feature="_weighted"}`, made at the first report.
         var weightedGauge: Gauge?
 
-        init(name: String?, windows: [DriftWindow], gauges: [Gauge]) {
+        init(name: String?, windows: [DriftWindow], gauges: [Gauge], tally: ModelTally) {
             self.name = name
+            self.tally = tally
             self.windows = windows
             features = .allocate(capacity: max(1, windows.count))
             for (f, window) in windows.enumerated() { (features.baseAddress! + f).initialize(to: FeatureState(window: window)) }
@@ -168,14 +170,16 @@ public final class DriftFilter: Filter {
     }
 
     func makeGroup(name: String?) -> Group {
-        Group(
+        ModelMetrics.threshold(group: name ?? "", metric: config.metric.rawValue, value: config.threshold, factory: factory)
+        return Group(
             name: name,
             windows: expected.indices.map {
                 DriftWindow(expected: expected[$0], capacity: config.window, metric: config.metric, table: terms[$0])
             },
             gauges: names.map {
                 ModelMetrics.driftScore(feature: $0, metric: config.metric.rawValue, group: name ?? "", factory: factory)
-            })
+            },
+            tally: ModelMetrics.events(stage: stage, group: name ?? ""))
     }
 
     /// The group named by these bytes, created when new; nil past `max_groups`.
@@ -221,6 +225,7 @@ public final class DriftFilter: Filter {
             return
         }
         let group = groups.groups[g]
+        group.tally.add()
         let states = group.features
         group.scored += 1
         guard config.annotate == .scores else {

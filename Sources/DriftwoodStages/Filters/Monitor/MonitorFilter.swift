@@ -23,9 +23,14 @@ public final class MonitorFilter: Filter {
         @exclusivity(unchecked) var events = 0
         let errorGauge: Gauge
         let latencyGauge: Gauge
+        let tally: ModelTally
 
-        init(name: String?, errors: FlagWindow, latencies: ValueWindow, errorGauge: Gauge, latencyGauge: Gauge) {
+        init(
+            name: String?, errors: FlagWindow, latencies: ValueWindow, errorGauge: Gauge, latencyGauge: Gauge,
+            tally: ModelTally
+        ) {
             self.name = name
+            self.tally = tally
             self.errors = errors
             self.latencies = latencies
             self.errorGauge = errorGauge
@@ -82,12 +87,15 @@ public final class MonitorFilter: Filter {
     }
 
     func makeGroup(name: String?) -> Group {
-        Group(
+        ModelMetrics.threshold(group: name ?? "", metric: "error_rate", value: config.errorRate.threshold, factory: factory)
+        ModelMetrics.threshold(group: name ?? "", metric: latencyMetric, value: config.latency.threshold, factory: factory)
+        return Group(
             name: name, errors: FlagWindow(capacity: config.window),
             latencies: ValueWindow(capacity: config.window, keepsSorted: config.latency.statistic.quantile != nil),
             errorGauge: ModelMetrics.errorRate(group: name ?? "", factory: factory),
             latencyGauge: ModelMetrics.latency(
-                group: name ?? "", statistic: config.latency.statistic.rawValue, factory: factory))
+                group: name ?? "", statistic: config.latency.statistic.rawValue, factory: factory),
+            tally: ModelMetrics.events(stage: stage, group: name ?? ""))
     }
 
     /// The group named by these bytes, created when new; nil past `max_groups`.
@@ -117,6 +125,7 @@ public final class MonitorFilter: Filter {
             return
         }
         let group = groups.groups[g]
+        group.tally.add()
         group.events += 1
         group.errors.add(seen.isError)
         if group.errors.isFull { checkErrorRate(group) }

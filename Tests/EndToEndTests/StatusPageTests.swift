@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+/// The status page `/` and `/api/v1/status` through the real binary: the demo pipeline runs with
+/// `--serve`, headless Chromium draws the page, and what the page shows is what the API says.
+@Suite(.serialized) struct StatusPageTests {
+    /// The demo replay has finished and `--serve` keeps the page up: every number the page shows
+    /// (stages, models, alerts) equals `/api/v1/status`, the page asked nothing of any host but
+    /// driftwood's, the console stayed clean, and the screenshot is kept.
+    @Test func pageShowsWhatTheStatusSays() throws {
+        let dir = try Driftwood.temporaryDirectory()
+        let pipeline = try StatusFixtures.demoPipeline(in: dir)
+        let running = try Driftwood.Running(
+            ["run", pipeline, "--serve", "--metrics-address", "127.0.0.1:0", "--data-dir", dir.appendingPathComponent("state").path],
+            directory: dir)
+        defer {
+            kill(running.pid, SIGTERM)
+            _ = running.wait(timeout: 30)
+        }
+        let base = try running.metricsBase()
+        #expect(MetricsScrape.eventually(timeout: 60) { running.stderr.contains("still serving the status page") })
+        // Rates settle at 0 once 10 s have passed without events: then nothing moves.
+        var status: [String: Any] = [:]
+        let settled = try MetricsScrape.eventually(timeout: 40) {
+            status = try StatusFixtures.status(base)
+            return StatusFixtures.stages(status).allSatisfy {
+                StatusFixtures.number($0["rate_in"]) == 0 && StatusFixtures.number($0["rate_out"]) == 0
+            }
+        }
+        #expect(settled, "rates never settled at 0 after the replay: \(StatusFixtures.stages(status))")
+        let shot = try StatusFixtures.artifact("status-page.png")
+        let page = try StatusFixtures.probe(base + "/", screenshot: shot)
+        print("status page screenshot: \(shot)")
+        status = try StatusFixtures.status(base)
+        let values = page["values"] as? [String: String] ?? [:]
+        let texts = page["texts"] as? [String: String] ?? [:]
+
+        #expect(values["status"] == status["status"] as? String)
+        let stages = StatusFixtures.stages(status)
+        #expect(stages.count >= 9)
+        for stage in stages {
+            let id = stage["id"] as! String
+            for key in ["events_in", "events_out", "rate_in", "rate_out", "errors"] {
+                #expect(
+                    values["stage:\(id):\(key)"].flatMap(Double.init) == StatusFixtures.number(stage[key]),
+                    "stage \(id) \(key): page \(values["stage:\(id):\(key)"] ?? "nil"), API \(stage[key] ?? "nil")")
+            }
+            if stage["kind"] as? String != "input" {
+                #expect(values["stage:\(id):queue_events"].flatMap(Double.init) == StatusFixtures.number(stage["queue_events"]))
+            }
+            // Shown as a count with thousands separators.
+            let events = Int(StatusFixtures.number(stage["events_out"]) ?? -1)
+            #expect(texts["stage:\(id):events_out"] == events.formatted(.number.grouping(.automatic).locale(Locale(identifier: "en_US"))))
+        }
+        let models = StatusFixtures.models(status)
+        #expect(Set(models.keys) == ["churn-predictor", "credit-scorer", "fraud-detector", "spam-filter"])
+        for (group, model) in models {
+            #expect((StatusFixtures.number(model["events"]) ?? 0) > 500)
+            #expect(values["model:\(group):events"].flatMap(Double.init) == StatusFixtures.number(model["events"]))
+            #expect(values["model:\(group):error_rate"].flatMap(Double.init) == StatusFixtures.number(model["error_rate"]))
+            #expect(values["model:\(group):latency"].flatMap(Double.init) == StatusFixtures.number(model["latency"]))
+            let drift = model["drift"] as? [String: Any]
+            #expect(drift != nil, "\(group) has no drift")
+            #expect(values["model:\(group):drift_max"].flatMap(Double.init) == StatusFixtures.number(drift?["max"]))
+        }
+        // Alerts: every one shown, with its state; those firing now first.
+        let alerts = status["alerts"] as? [[String: Any]] ?? []
+        #expect(!alerts.isEmpty)
+        for (i, alert) in alerts.enumerated() {
+            #expect(values["alert:\(i):state"] == alert["state"] as? String)
+        }
+        let firing = alerts.filter { $0["firing_now"] as? Bool == true }.count
+        #expect(values["alerts:firing"] == String(firing))
+        let order = (page["order"] as? [String] ?? []).filter { $0.hasPrefix("alert:") }
+        let shownFiring = order.map { key in alerts[Int(key.split(separator: ":")[1])!]["firing_now"] as? Bool == true }
+        #expect(shownFiring == shownFiring.sorted { $0 && !$1 }, "firing alerts are not shown first: \(shownFiring)")
+
+        let requests = page["requests"] as? [String] ?? []
+        #expect(requests.contains(base + "/api/v1/status"))
+        #expect(requests.allSatisfy { $0.hasPrefix(base + "/") }, "the page asked elsewhere: \(requests)")
+        #expect((page["console_errors"] as? [String] ?? ["?"]).isEmpty, "console: \(page["console_errors"] ?? "")")
+        let size = (try? FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+        #expect(size > 20_000, "screenshot \(shot) is \(size) bytes")
+    }
+
+    /// The page's first draw, from navigation to the charts drawn, with 20 models and a full hour
+    /// of history (360 steps): the page's own bytes from driftwood's `/`, and a status of that
+    /// size served beside it (an hour of history cannot be waited for in a test).
+    @Test func firstDrawIsQuickWithTwentyModelsAndAnHour() throws {
+        let dir = try Driftwood.temporaryDirectory()
+        let pipeline = try StatusFixtures.demoPipeline(in: dir)
+        let running = try Driftwood.Running(
+            ["run", pipeline, "--serve", "--metrics-address", "127.0.0.1:0", "--data-dir", dir.appendingPathComponent("state").path],
+            directory: dir)
+        defer {
+            kill(running.pid, SIGTERM)
+            _ = running.wait(timeout: 30)
+        }
+        let base = try running.metricsBase()
+        #expect(MetricsScrape.eventually(timeout: 60) { running.stderr.contains("still serving the status page") })
+        let site = dir.appendingPathComponent("site")
+        try FileManager.default.createDirectory(at: site.appendingPathComponent("api/v1"), withIntermediateDirectories: true)
+        try HTTP.request("GET", base + "/").body.write(to: site.appendingPathComponent("index.html"))
+        var status = try StatusFixtures.status(base)
+        status = Self.scaled(status, models: 20, steps: 360)
+        let body = try JSONSerialization.data(withJSONObject: status)
+        try body.write(to: site.appendingPathComponent("api/v1/status"))
+        #expect(body.count > 200_000)
+        let server = try LocalServer(
+            name: "static", executable: "/usr/bin/env",
+            arguments: [
+                "python3", "-c",
+                "import http.server,json,sys,functools;h=functools.partial(http.server.SimpleHTTPRequestHandler,directory=sys.argv[1]);s=http.server.ThreadingHTTPServer(('127.0.0.1',0),h);print(json.dumps({'url':'http://127.0.0.1:%d'%s.server_address[1]}),flush=True);s.serve_forever()",
+                site.path,
+            ], keepStdinOpen: false)
+        defer { server.stop() }
+        var draws: [Double] = []
+        for run in 0..<3 {
+            let page = try StatusFixtures.probe(server.url + "/", screenshot: try StatusFixtures.artifact("status-page-20-models-\(run).png"))
+            draws.append(StatusFixtures.number(page["first_draw_ms"]) ?? .infinity)
+            let values = page["values"] as? [String: String] ?? [:]
+            #expect(values.keys.filter { $0.hasSuffix(":events") && $0.hasPrefix("model:") }.count == 20)
+            #expect((page["console_errors"] as? [String] ?? ["?"]).isEmpty)
+        }
+        print("first draw with 20 models and 360 history steps: \(draws.map { String(format: "%.0f ms", $0) })")
+        #expect(draws.min()! < 500, "first draw \(draws) ms")
+    }
+
+    /// The status of the demo grown to `models` models (copies of the first, renamed) and
+    /// `steps` history steps (the last step's values repeated with some noise).
+    static func scaled(_ status: [String: Any], models: Int, steps: Int) -> [String: Any] {
+        var status = status
+        let source = StatusFixtures.models(status)
+        let first = source.values.first!
+        var grown: [String: Any] = [:]
+        for k in 0..<models { grown[String(format: "model-%02d", k)] = first }
+        status["models"] = grown
+        let now = Date().timeIntervalSince1970
+        let t = (0..<steps).map { now - Double(steps - 1 - $0) * 10 }
+        func series(_ base: Double) -> [Double] { (0..<steps).map { base * (1 + 0.3 * sin(Double($0) / 7)) } }
+        var historyModels: [String: Any] = [:]
+        for name in grown.keys {
+            historyModels[name] = [
+                "rate": series(30), "error_rate": series(0.03), "latency": series(40), "drift_max": series(0.1),
+                "performance": [:] as [String: Any],
+            ]
+        }
+        status["history"] = ["t": t, "rate_in": series(120), "rate_out": series(120), "models": historyModels]
+        return status
+    }
+}
