@@ -21,6 +21,11 @@ import Testing
         "driftwood_model_latency",  // gauge {group, statistic}
         "driftwood_feature_distribution",  // gauge {feature, group, bin}
         "driftwood_bulk_request_duration_seconds",  // histogram {output}
+        "driftwood_model_performance",  // gauge {group, metric}
+        "driftwood_model_fairness",  // gauge {group, attribute, metric}
+        "driftwood_evaluate_pending",  // gauge {stage}
+        "driftwood_evaluate_unmatched_total",  // counter {stage, reason}
+        "driftwood_label_lag_seconds",  // histogram {group}
     ]
 
     @Test func everyMetricTheDashboardQueriesIsExported() throws {
