@@ -12,9 +12,12 @@ public enum StageCatalog {
         .filter("drop", DropConfig.init) { c, _ in DropFilter(config: c) },
         .filter("drift", DriftConfig.init) { c, env in DriftFilter(config: c, environment: env) },
         .filter("monitor", MonitorConfig.init) { c, env in MonitorFilter(config: c, environment: env) },
-        .output("jsonl", JSONLConfig.init) { c, _ in JSONLOutput(config: c) },
-        .output("stdout", StdoutConfig.init) { c, _ in StdoutOutput(config: c) },
+        .output("jsonl", JSONLConfig.init) { c, env in JSONLOutput(config: c, health: env.health) },
+        .output("stdout", StdoutConfig.init) { c, env in StdoutOutput(config: c, health: env.health) },
         .output("elasticsearch", ElasticsearchConfig.init) { c, env in ElasticsearchOutput(config: c, environment: env) },
+        .output("http", HTTPConfig.init) { c, env in HTTPOutput(config: c, environment: env) },
+        .output("alertmanager", AlertmanagerConfig.init) { c, env in AlertmanagerOutput(config: c, environment: env) },
+        .output("mlflow", MLflowConfig.init) { c, env in MLflowOutput(config: c, environment: env) },
     ]
 
     /// How each stage type reads its config, by `type:`.

@@ -23,7 +23,13 @@ public final class JSONLOutput: Output, @unchecked Sendable {
         }
     }
 
-    public init(config: JSONLConfig) { self.config = config }
+    /// Told of every batch written (`/health`).
+    let health: OutputHealth?
+
+    public init(config: JSONLConfig, health: OutputHealth? = nil) {
+        self.config = config
+        self.health = health
+    }
 
     /// JSON lines per file, made on a filter worker.
     struct Lines: EncodedPayload {
@@ -75,6 +81,7 @@ public final class JSONLOutput: Output, @unchecked Sendable {
         let lines = batch.encoded as? Lines ?? Self.lines(consuming: &events, path: config.path)
         for (path, bytes) in lines.files { try append(bytes, to: path) }
         batch.acknowledgement?.settle(1)
+        health?.delivered(batch.count)
     }
 
     public func close() throws {
