@@ -27,9 +27,11 @@ let package = Package(
     targets: [
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // RE2: regular expressions in linear time (parse patterns, `=~`, multiline.start).
+        .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
         .target(
             name: "DriftwoodCore",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["CRE2", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -72,5 +74,6 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["DriftwoodCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

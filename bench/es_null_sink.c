@@ -1,7 +1,6 @@
 /*
- * Copied unchanged (apart from this note) from the shared benchmark harness,
- * ../shared/bench/es_null_sink.c: the null sink the peers (Fluent Bit, rsyslog, syslog-ng) were
- * measured against in ../shared/bench/peers-measured.md, so driftwood's W2 figures are taken
+ * Copied unchanged (apart from this note) from the benchmark harness: the null sink the peers (Fluent Bit, rsyslog, syslog-ng) were
+ * measured against (docs/benchmarks.md), so driftwood's W2 figures are taken
  * against the same server. bench/w2.sh builds it with gcc.
  */
 /*

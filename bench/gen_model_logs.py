@@ -3,9 +3,9 @@
 
 stdlib only. Same --seed and --lines give byte-identical output.
 
-This is a copy of the shared bench generator (../shared/bench/gen_model_logs.py) so that the
+This is a copy of the generator the peers were measured with so that the
 repository's bench/ is self-contained. Keep the two identical in behaviour: the peer figures
-in the shared peers-measured.md were taken on its output (1,000,000 lines, seed 42, sha256
+in docs/benchmarks.md were taken on its output (1,000,000 lines, seed 42, sha256
 f69a18fcc9bf6350e4ca9743e8f78379a8236c1fca59f98d9348cb3d04ef66ba), and driftwood is only
 comparable with them on byte-identical input.
 

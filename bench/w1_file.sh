@@ -2,7 +2,7 @@
 # W1 through the file input, against rsyslog in the same run (issue #4's benchmark):
 # a JSON-lines file read from its beginning → parse json into the root (dropping the raw line)
 # → add model_version → JSONL. Both shippers are timed the same way by run_peer.py (a copy of
-# ../shared/bench/run_peer.py): from spawn until the output holds every line; CPU and peak RSS
+# the peers' run_peer.py): from spawn until the output holds every line; CPU and peak RSS
 # from /proc at that moment. rsyslog uses the peers' configuration (rsyslog-w1.conf, imfile +
 # mmjsonparse + omfile); driftwood the shared driftwood-w1.yml, repeated below.
 #
@@ -42,7 +42,7 @@ for rep in $(seq "$REPS"); do
   fi
   d="$WORK/driftwood-w1"; rm -rf "$d"; mkdir -p "$d"
   cat > "$d/pipeline.yml" <<YAML
-# ../shared/bench/configs/driftwood-w1.yml
+# the peers' driftwood-w1.yml
 data_dir: "$d/state"
 inputs:
   - type: file

@@ -99,7 +99,7 @@ def cmd_table(a):
         eps = a.lines / wall
         print()
         # Measured on this kind of machine (2 cores, AMD EPYC), W2 on 1M lines:
-        # ../shared/bench/peers-measured.md (Fluent Bit 5.1.1 with gzip; rsyslog without).
+        # docs/benchmarks.md (Fluent Bit 5.1.1 with gzip; rsyslog without).
         print("- vs Fluent Bit 5.1.1 W2 (gzip, 93,540 events/s, measured separately): **%.2f×**" % (eps / 93540))
         print("- vs rsyslog 8.2302 W2 (no compression, 66,290 events/s, measured separately): **%.2f×**" % (eps / 66290))
         checked = [r["checked"] for r in good]

@@ -20,6 +20,10 @@ struct BaselineCommand: ParsableCommand {
     @Option(name: .long, help: "Comma-separated field paths (default: every scalar leaf field).") var features: String?
     @Option(name: .long, help: "Bins per numeric feature (at least 2).") var bins: Int = 10
     @Option(name: .long, help: "Where to write the baseline (default: stdout).") var output: String?
+    @Option(
+        name: .long,
+        help: "A JSON object of feature → weight (e.g. mean |SHAP| from training) stored in the baseline for drift's weighted score.")
+    var importance: String?
 
     func validate() throws {
         if input.isEmpty { throw ValidationError("give at least one --input FILE") }
@@ -44,7 +48,8 @@ struct BaselineCommand: ParsableCommand {
                 fail("\(error)")
             }
         }
-        let result = builder.finish()
+        var result = builder.finish()
+        if let importance { result.baseline.importance = readImportance(importance, features: result.baseline.features.map(\.name)) }
         for note in result.notes { say(note) }
         if !result.featuresWithoutValues.isEmpty {
             fail("no values in the input for: \(result.featuresWithoutValues.joined(separator: ", "))")
@@ -70,6 +75,20 @@ struct BaselineCommand: ParsableCommand {
             "\(builder.lines) lines (\(builder.skippedLines) not JSON objects, skipped): "
                 + "\(numeric) numeric and \(result.baseline.features.count - numeric) categorical features"
                 + (output.map { " written to \($0)" } ?? ""))
+    }
+
+    /// The `--importance` file: a JSON object of profiled features to weights at least 0, not all 0.
+    func readImportance(_ path: String, features: [String]) -> [(name: String, weight: Double)] {
+        guard let data = FileManager.default.contents(atPath: path) else { fail("--importance \(path): cannot be read") }
+        let weights: [(name: String, weight: Double)]
+        do { weights = try Baseline.decodeImportance(json: [UInt8](data)) } catch {
+            fail("--importance \(path): \(error)")
+        }
+        for entry in weights where !features.contains(entry.name) {
+            fail("--importance \(path): '\(entry.name)' is not a profiled feature; profiled: \(features.joined(separator: ", "))")
+        }
+        if weights.isEmpty || weights.allSatisfy({ $0.weight == 0 }) { fail("--importance \(path): the weights must not all be 0") }
+        return weights
     }
 
     func say(_ text: String) { FileHandle.standardError.write(Data("baseline: \(text)\n".utf8)) }

@@ -82,6 +82,12 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         if engine.hasFailed { throw ExitCode(1) }
+        if let failure = CheckpointStore.failure {
+            logger.error(
+                "the last checkpoint save failed; a restart will read again what was delivered since the last save that succeeded",
+                metadata: ["error": "\(failure)"])
+            throw ExitCode(1)
+        }
         logger.info("pipeline finished", metadata: ["pipeline": "\(config.name)"])
     }
 }

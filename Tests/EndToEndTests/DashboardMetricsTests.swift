@@ -5,7 +5,7 @@ import Testing
 /// issue asks for. (A live test against a running driftwood's `/metrics` can use
 /// `DashboardMetrics.names(inDashboardAt: DashboardMetrics.stackDashboard)` the same way.)
 @Suite struct DashboardMetricsTests {
-    /// The families driftwood exports (SPEC §6, with the labels in the comments).
+    /// The families driftwood exports (docs/metrics.md, with the labels in the comments).
     static let exportedFamilies: Set<String> = [
         "driftwood_events_in_total",  // counter {stage}
         "driftwood_events_out_total",  // counter {stage}
@@ -19,6 +19,7 @@ import Testing
         "driftwood_drift_score",  // gauge {feature, metric, group}
         "driftwood_model_error_rate",  // gauge {group}
         "driftwood_model_latency",  // gauge {group, statistic}
+        "driftwood_feature_distribution",  // gauge {feature, group, bin}
         "driftwood_bulk_request_duration_seconds",  // histogram {output}
     ]
 

@@ -54,8 +54,8 @@ import Testing
               - type: stdin
             filters:
               - {type: parse, format: json, remove_source: true}
-              - {type: drift, baseline: baseline.json, window: 100, group_by: model, resolve_below: 0.1}
-              - {type: monitor, window: 50, group_by: model, error_rate: {resolve_below: 0.02}}
+              - {type: drift, baseline: baseline.json, window: 100, group_by: model, resolve_below: 0.1, annotate: scores, report_every: 0}
+              - {type: monitor, window: 50, group_by: model, error_rate: {resolve_below: 0.02}, report_every: 0}
             outputs:
               - {type: jsonl, path: out/all.jsonl}
               - {type: jsonl, path: out/alerts.jsonl, when: 'event.kind == "alert"'}

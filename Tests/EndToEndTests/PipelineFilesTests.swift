@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// The ready pipelines in `pipelines/` (SPEC §7): each one is valid and says what it is for and
+/// The ready pipelines in `pipelines/` (README.md, docs/): each one is valid and says what it is for and
 /// how to run it.
 @Suite struct PipelineFilesTests {
     static let pipelines = StackFiles.pipelineNames

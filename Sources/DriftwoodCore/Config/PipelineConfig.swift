@@ -28,19 +28,13 @@ public struct PipelineConfig: Sendable {
         text: String, file: String, environment: [String: String], catalog: [String: StageDescriptor]
     ) throws(ConfigErrors) -> PipelineConfig {
         let problems = ConfigProblems(file: file)
-        let (substituted, undefined) = EnvironmentSubstitution.apply(text, environment: environment)
-        for u in undefined {
-            problems.add(
-                line: u.line, column: u.column, path: "", stageType: nil,
-                "environment variable '\(u.name)' is not set (give a default with ${\(u.name):-value})")
-        }
-        let root: Node
+        let composed: Node
         do {
-            guard let node = try Yams.compose(yaml: substituted) else {
+            guard let node = try Yams.compose(yaml: text) else {
                 problems.add(line: 1, column: 1, path: "", stageType: nil, "the pipeline file is empty")
                 throw ConfigErrors(problems.errors)
             }
-            root = node
+            composed = node
         } catch let error as ConfigErrors {
             throw error
         } catch let error as YamlError {
@@ -49,6 +43,10 @@ public struct PipelineConfig: Sendable {
             throw ConfigErrors(problems.errors)
         } catch {
             problems.add(line: 1, column: 1, path: "", stageType: nil, "invalid YAML: \(error)")
+            throw ConfigErrors(problems.errors)
+        }
+        // `${VAR}` goes into scalar values only now, after parsing; aliases are bounded here too.
+        guard let root = ConfigTree.prepare(composed, text: text, environment: environment, problems: problems) else {
             throw ConfigErrors(problems.errors)
         }
 

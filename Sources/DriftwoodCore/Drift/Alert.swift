@@ -1,4 +1,4 @@
-/// An alert raised by the `drift` or `monitor` filter, and the event that carries it (SPEC §4):
+/// An alert raised by the `drift` or `monitor` filter, and the event that carries it (docs/model-monitoring.md):
 /// `@timestamp`, `event.kind: alert`, `message`, `alert.*` and `host.name`, nothing else, so it
 /// never clashes with the mapping of the model's own fields in the same index.
 public struct Alert: Sendable, Equatable {
@@ -206,7 +206,7 @@ extension JSONValue {
 
 extension Alert {
     /// Appends the trigger, then right after it an alert event for each of `alerts` (which is
-    /// emptied, capacity kept): the order SPEC §4 asks for, shared by `drift` and `monitor`.
+    /// emptied, capacity kept): the order docs/model-monitoring.md describes for, shared by `drift` and `monitor`.
     public static func emit(
         _ alerts: inout [Alert], after trigger: consuming Event, into out: inout [Event], stage: String,
         hostName: String

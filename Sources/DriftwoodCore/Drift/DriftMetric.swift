@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 
-/// How far a window's distribution is from the baseline's (SPEC §4).
+/// How far a window's distribution is from the baseline's (docs/model-monitoring.md).
 ///
 /// With reference proportions `e_i` and window proportions `a_i`, each clipped below at
 /// `epsilon` (1e-4), natural log:

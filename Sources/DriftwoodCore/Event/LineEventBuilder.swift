@@ -1,4 +1,4 @@
-/// Builds the event an input makes from one line (SPEC §3): `@timestamp` (read time), `message`,
+/// Builds the event an input makes from one line (docs/events.md): `@timestamp` (read time), `message`,
 /// then the input's own members (`input.type`, `host.name`, `log.*`). The common members are
 /// encoded once, so making an event is two allocations and a few copies.
 public struct LineEventBuilder: Sendable {

@@ -1,4 +1,4 @@
-/// Making bytes valid UTF-8: every ill-formed sequence becomes U+FFFD (SPEC §3).
+/// Making bytes valid UTF-8: every ill-formed sequence becomes U+FFFD (docs/events.md).
 public enum UTF8Repair {
     /// True when the bytes are well-formed UTF-8 (checked eight ASCII bytes at a time).
     @inline(__always)

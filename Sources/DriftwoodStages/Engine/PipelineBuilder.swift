@@ -63,6 +63,6 @@ public enum PipelineBuilder {
             ? [try filters(config, logger: logger, hostName: hostName)] : []
         return Pipeline(
             inputs: inputs, filters: chain, outputs: outputs, limits: limits, logger: logger,
-            extraFilterWorkers: second)
+            extraFilterWorkers: second, stateDirectory: config.dataDir + "/state")
     }
 }

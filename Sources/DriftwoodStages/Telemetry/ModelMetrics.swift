@@ -1,6 +1,6 @@
 import Metrics
 
-/// The model-monitoring metric families (SPEC §6), declared once. The `drift` and `monitor`
+/// The model-monitoring metric families (docs/metrics.md), declared once. The `drift` and `monitor`
 /// filters create one handle per group when the group first appears and record into it every
 /// `ModelMetrics.gaugeInterval` window updates (and at every alert), never per event.
 public enum ModelMetrics {
@@ -11,6 +11,15 @@ public enum ModelMetrics {
     public static func driftScore(feature: String, metric: String, group: String, factory: any MetricsFactory) -> Gauge {
         Gauge(
             label: "driftwood_drift_score", dimensions: [("feature", feature), ("metric", metric), ("group", group)],
+            factory: factory)
+    }
+
+    /// `driftwood_feature_distribution{feature,group,bin}`: the share of a full window's values
+    /// in one bin (numeric: the bin's number from 0; categorical: the value or `__other__`), for
+    /// the features a `drift` filter lists under `distributions` only, recorded at each report.
+    public static func featureDistribution(feature: String, group: String, bin: String, factory: any MetricsFactory) -> Gauge {
+        Gauge(
+            label: "driftwood_feature_distribution", dimensions: [("feature", feature), ("group", group), ("bin", bin)],
             factory: factory)
     }
 

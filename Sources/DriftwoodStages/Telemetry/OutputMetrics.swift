@@ -1,6 +1,6 @@
 import Metrics
 
-/// The metric families of outputs that talk to a server (SPEC §6), declared once like
+/// The metric families of outputs that talk to a server (docs/metrics.md), declared once like
 /// `StageMetrics`: dead letters, retries, bulk request durations and bytes sent.
 public struct OutputMetrics: Sendable {
     public let output: String

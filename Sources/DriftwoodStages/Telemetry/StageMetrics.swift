@@ -1,6 +1,6 @@
 import Metrics
 
-/// The metric families every stage reports, declared once (SPEC §6). Counters are bumped per
+/// The metric families every stage reports, declared once (docs/metrics.md). Counters are bumped per
 /// batch, never per event, so telemetry costs nothing measurable on the hot path.
 public struct StageMetrics: Sendable {
     public let stage: String

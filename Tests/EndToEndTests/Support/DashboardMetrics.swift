@@ -1,7 +1,7 @@
 import Foundation
 
 /// The Prometheus metric families a Grafana dashboard's queries name, so a test can hold them
-/// against what driftwood exports (the family names in SPEC §6, or the `# TYPE` lines of a live
+/// against what driftwood exports (the family names in docs/metrics.md, or the `# TYPE` lines of a live
 /// `/metrics`).
 enum DashboardMetrics {
     /// The dashboard docker-compose.yml provisions into Grafana.

@@ -44,7 +44,7 @@ public struct ParseConfig: StageConfig {
                         c.error("the pattern has no named groups like (?<level>...)", at: c.node("pattern"), key: "pattern")
                     }
                 } catch {
-                    c.error("bad regex: \(error)", at: c.node("pattern"), key: "pattern")
+                    c.error("bad regex '\(pattern)': \(error.reason)", at: c.node("pattern"), key: "pattern")
                 }
             } else {
                 c.error("missing required key 'pattern' (format: regex needs one)")

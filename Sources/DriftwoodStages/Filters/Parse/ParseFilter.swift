@@ -22,7 +22,7 @@ public final class ParseFilter: Filter {
         sourceName = config.field.components.count == 1 ? config.field.components[0] : nil
         removeSource = config.removeSource
         rootTarget = config.target == nil
-        regex = try config.pattern.map(RegexPattern.init) ?? nil
+        regex = try config.pattern.map { pattern throws in try RegexPattern(pattern) }
         timestampFormats = try (config.timestamp?.formats ?? []).map(TimestampFormat.init)
         scratch.reserveCapacity(4096)
         spans.reserveCapacity(32)
@@ -135,15 +135,20 @@ public final class ParseFilter: Filter {
     }
 
     private func parseRegex(_ fields: inout Fields) -> Bool {
-        guard let regex, let text = fields.value(at: config.field)?.string,
-            let captures = regex.captures(text)
-        else { return false }
-        return store(
-            captures.map { capture in
-                var json: [UInt8] = []
-                JSONWriter.appendString(String(capture.value), to: &json)
-                return (capture.name, json)
-            }, in: &fields)
+        guard let regex, let value = fields.value(at: config.field) else { return false }
+        // Matched on the field's bytes where they lie; each capture becomes a JSON string.
+        let pairs: [(String, [UInt8])]?? = value.withStringBytes { text in
+            regex.captures(text).map { captures in
+                captures.map { capture in
+                    var json: [UInt8] = []
+                    json.reserveCapacity(capture.range.count + 2)
+                    JSONWriter.appendString(utf8: UnsafeBufferPointer(rebasing: text[capture.range]), to: &json)
+                    return (capture.name, json)
+                }
+            }
+        }
+        guard let found = pairs, let pairs = found else { return false }
+        return store(pairs, in: &fields)
     }
 
     /// Sets parsed (key, JSON) pairs at the root or under the target.
@@ -216,10 +221,12 @@ enum TimestampFormat {
             return Timestamp(iso8601: Array(s.utf8))
         case .unix:
             guard let d = value.number ?? value.string.flatMap(Double.init), d.isFinite else { return nil }
-            return Timestamp(unixSeconds: d)
+            let t = Timestamp(unixSeconds: d)
+            return t.isSupported ? t : nil
         case .unixMilliseconds:
             guard let d = value.number ?? value.string.flatMap(Double.init), d.isFinite, abs(d) < 1e17 else { return nil }
-            return Timestamp(unixMilliseconds: Int64(d))
+            let t = Timestamp(unixMilliseconds: Int64(d))
+            return t.isSupported ? t : nil
         case .pattern(let p):
             guard let s = value.string else { return nil }
             return p.parse(Array(s.utf8))

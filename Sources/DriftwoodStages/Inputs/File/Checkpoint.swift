@@ -1,7 +1,7 @@
 import DriftwoodCore
 
 /// What a file input remembers about one file: who it is, where it was last seen, and how far
-/// its events have been delivered (SPEC §5).
+/// its events have been delivered (docs/delivery.md).
 struct Checkpoint: Equatable, Sendable {
     /// The file input's id.
     var input: String

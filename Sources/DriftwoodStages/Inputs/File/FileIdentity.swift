@@ -4,7 +4,7 @@ import Glibc
 import DriftwoodCore
 
 /// Which file this is, whatever its name: device and inode, plus a fingerprint of its first
-/// bytes, so a new file that reuses a deleted file's inode is not taken for it (SPEC §5).
+/// bytes, so a new file that reuses a deleted file's inode is not taken for it (docs/delivery.md).
 struct FileKey: Hashable, Sendable {
     let device: UInt64
     let inode: UInt64
@@ -12,7 +12,7 @@ struct FileKey: Hashable, Sendable {
 
 /// A hash of a file's first `length` bytes. A file shorter than the fingerprint length is
 /// fingerprinted over what it has, and the fingerprint grows with the file.
-struct Fingerprint: Equatable, Sendable {
+struct Fingerprint: Hashable, Sendable {
     var length: Int
     var hash: UInt64
 

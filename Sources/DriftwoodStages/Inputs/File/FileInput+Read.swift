@@ -81,6 +81,7 @@ extension FileInput {
             h.fingerprint = grown
             store.refingerprint(input: environment.id, key: h.key, grown)
         }
+        if h.reader != nil { noteTail(h, reader: reader) }
         if config.mode == .read { seal(emit) }
         return read > 0
     }
@@ -166,6 +167,9 @@ extension FileInput {
         seal(emit)
         h.reader = nil
         harvesters[h.key] = nil
-        if retire { h.ledger.retire() }
+        if retire {
+            if let gone = mark(h) { copies.remember(gone) }
+            h.ledger.retire()
+        }
     }
 }

@@ -28,7 +28,8 @@ extension FileInput {
             while !isStopping {
                 let more = pump(h, budget: 4 << 20, emit)
                 let raw = h.reader?.rawOffset ?? lastRaw
-                progress.advance(bytes: raw - lastRaw, events: eventsRead)
+                // Truncated under the reader, it starts again at 0: progress never goes back.
+                progress.advance(bytes: raw > lastRaw ? raw - lastRaw : 0, events: eventsRead)
                 lastRaw = raw
                 if !more { break }
             }

@@ -7,7 +7,7 @@ import Synchronization
 /// Reads standard input (or any file descriptor) line by line.
 ///
 /// Each event's origin is the stream's line number plus a hash of the line, so the fingerprint id
-/// of a line is the same when the same data is piped again after a crash (SPEC §5).
+/// of a line is the same when the same data is piped again after a crash (docs/delivery.md).
 public final class StdinInput: Input {
     let config: StdinConfig
     let fd: Int32
