@@ -3,12 +3,14 @@
 #
 # 1. The shared W1 workload twice, interleaved, on the same input (stdin, in the page cache):
 #      w1        stdin -> parse json (remove_source) -> enrich model_version -> jsonl
-#      w1-drift  the same plus `drift` (4 features, window 1000, baseline below) and `monitor`
-#                (window 1000, default error rate and latency) after enrich
+#      w1-drift  the same plus `drift` (4 features, window 1000, defaults: annotate drifting,
+#                a score report every 1000 scored events) and `monitor` (window 1000, default
+#                error rate and latency, a report every 1000 events) after enrich; their state
+#                is saved under data_dir once a second and at stop
 #      w1-member the control: w1 plus an `enrich` that adds a constant `drift` member of the
-#                same size as the real one (~190 bytes): what writing that much more per event
-#                costs by itself, without any drift or monitor work
-#    Target: w1-drift at least 85% of w1's events/s.
+#                size of the first round's per-event score map (~190 bytes, now only written with
+#                annotate: scores): what writing that much more per event costs by itself
+#    Target: w1-drift at least 90% of w1's events/s.
 # 2. `driftwood baseline` on the LINES lines (4 features, 10 bins) against
 #    bench/baseline_reference.py (json.loads per line + numpy.quantile), and a check that both
 #    wrote the same edges and proportions. Target: driftwood at least 4x faster.

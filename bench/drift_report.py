@@ -4,7 +4,7 @@
   drift_report.py RESULTS.jsonl --lines N --driftwood-baseline A.json --python-baseline B.json
 
 Prints a Markdown table of the timed commands (medians over repetitions), the events/s of
-w1-drift as a share of w1 (target >= 85%), the same share for the w1-member control (the cost
+w1-drift as a share of w1 (target >= 90%), the same share for the w1-member control (the cost
 of writing a member as long as `drift` on its own), driftwood baseline's speed-up over the Python
 reference (target >= 4x), and whether both baselines hold the same edges and proportions.
 Exit status 1 if a run failed, lost or duplicated lines, or the baselines disagree.
@@ -36,6 +36,9 @@ def main():
         def good(r):
             if r["exit"] != 0 or r["timed_out"]:
                 return False
+            # w1-drift also writes its score and model-health reports and alerts (~0.2%).
+            if name == "w1-drift":
+                return a.lines <= r["out_lines"] <= a.lines * 1.01
             return name.startswith("baseline") or r["out_lines"] == a.lines
         g = [r for r in rs if good(r)]
         if len(g) < len(rs):
@@ -51,7 +54,7 @@ def main():
     print()
     if "w1" in wall and "w1-drift" in wall:
         share = wall["w1"] / wall["w1-drift"]
-        print("- w1-drift / w1, events/s: **%.0f%%** (target 85%%)" % (100 * share))
+        print("- w1-drift / w1, events/s: **%.0f%%** (target 90%%)" % (100 * share))
         cpu = {n: statistics.median(r["cpu_s"] for r in runs[n]) for n in ("w1", "w1-drift")}
         print("- CPU seconds per million events: w1 %.2f, w1-drift %.2f (+%.2f µs/event for drift + monitor)" % (
             cpu["w1"] * 1e6 / a.lines, cpu["w1-drift"] * 1e6 / a.lines,

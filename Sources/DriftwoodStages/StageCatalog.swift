@@ -6,9 +6,9 @@ public enum StageCatalog {
     static let entries: [Entry] = [
         .input("file", FileConfig.init) { c, env in try FileInput(config: c, environment: env) },
         .input("stdin", StdinConfig.init) { c, env in StdinInput(config: c, environment: env) },
-        .filter("parse", ParseConfig.init) { c, _ in try ParseFilter(config: c) },
+        .filter("parse", ParseConfig.init) { c, env in try ParseFilter(config: c, failures: FailureCounter(env)) },
         .filter("enrich", EnrichConfig.init) { c, env in try EnrichFilter(config: c, environment: env) },
-        .filter("mutate", MutateConfig.init) { c, _ in MutateFilter(config: c) },
+        .filter("mutate", MutateConfig.init) { c, env in MutateFilter(config: c, failures: FailureCounter(env)) },
         .filter("drop", DropConfig.init) { c, _ in DropFilter(config: c) },
         .filter("drift", DriftConfig.init) { c, env in DriftFilter(config: c, environment: env) },
         .filter("monitor", MonitorConfig.init) { c, env in MonitorFilter(config: c, environment: env) },

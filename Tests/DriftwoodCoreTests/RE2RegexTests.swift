@@ -87,3 +87,29 @@ import Testing
         #expect(RE2Syntax.translate("(?<=a)(?<!b)") == "(?<=a)(?<!b)")
     }
 }
+
+@Suite struct AliasKeyScanTests {
+    @Test(arguments: [
+        ("? *a7\n: 1\n", 1, 3),
+        ("x: 1\n*a : 2\n", 2, 1),
+        ("m: {*k: 1}\n", 1, 5),
+        ("m:\n  [*k]: 1\n", 2, 4),
+        ("- ? *k\n  : v\n", 1, 5),
+    ])
+    func aliasKeysAreFound(_ text: String, _ line: Int, _ column: Int) throws {
+        let at = try #require(AliasKeyScan.first(in: text))
+        #expect(at == (line, column))
+    }
+
+    @Test func aliasValuesQuotesCommentsAndBlockScalarsAreNotKeys() {
+        for text in [
+            "a: &x [1, 2]\nb: *x\nc: [*x, *x]\nd: {k: *x}\n<<: *x\n",
+            "paths: ['*.log', \"*k: v\"]\n",
+            "a: 1 # *k : 2\n",
+            "script: |\n  *k : 2\n  ? *k\nnext: *x\n",
+            "when: 'a =~ \"x*: y\"'\n",
+        ] {
+            #expect(AliasKeyScan.first(in: text) == nil, "\(text)")
+        }
+    }
+}

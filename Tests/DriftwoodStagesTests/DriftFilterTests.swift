@@ -258,7 +258,7 @@ import Testing
         let e2 = FilterHarness.errors("  - type: drift\n    baseline: \(broken)")
         #expect(e2.count == 1 && e2[0].hasPrefix("p.yml:4:15: filters[0].baseline (drift): \(broken): not valid JSON"))
         let e3 = FilterHarness.errors("  - {type: drift, baseline: \(missing)}")
-        #expect(e3.count == 1 && e3[0].contains("filters[0].baseline (drift): \(missing): no such file"))
+        #expect(e3.count == 1 && e3[0].contains("filters[0].baseline (drift): cannot read \(missing): no such file"))
         let e4 = FilterHarness.errors("  - {type: drift, baseline: \(good), features: [x, cc], metric: psx, window: 0}")
         #expect(e4.contains { $0.contains("filters[0].features (drift): 'cc' is not in the baseline \(good) (did you mean 'c'?); it has: x, c") })
         #expect(e4.contains { $0.contains("filters[0].metric (drift): expected one of psi, kl, js, found 'psx' (did you mean 'psi'?)") })

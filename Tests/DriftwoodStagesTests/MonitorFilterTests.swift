@@ -97,7 +97,7 @@ import Testing
     }
 
     @Test func groupByWindowsAreSeparateAndAlertsAreNotCounted() throws {
-        let filter = try Self.filter("  - {type: monitor, window: 40, group_by: model, error_rate: {when: 'status >= 500', threshold: 0.2}}")
+        let filter = try Self.filter("  - {type: monitor, window: 40, report_every: 0, group_by: model, error_rate: {when: 'status >= 500', threshold: 0.2}}")
         var lines: [String] = []
         for i in 0..<400 {
             // Model b fails half the time; a never; events without a model are not counted.

@@ -259,7 +259,7 @@ import Testing
                     second ${DW_B} line
             outputs: [{type: stdout}]
             """
-        #expect(errors(text).map { "\($0.line):\($0.column) \($0.message.prefix(28))" } == [
+        #expect(errors(text).map { "\($0.line):\($0.column) \($0.message.prefix(27))" } == [
             "5:16 environment variable 'DW_P'", "6:18 environment variable 'DW_S'", "9:16 environment variable 'DW_B'",
         ])
     }

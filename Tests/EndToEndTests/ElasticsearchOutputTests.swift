@@ -64,6 +64,7 @@ import Testing
         #expect(docs.allSatisfy { ($0["_id"] as? String)?.count == 32 })
         #expect(docs.allSatisfy { ($0["@timestamp"] as? String)?.hasPrefix("2026-11-24T10:00:00.") == true })
         #expect(!second.stderr.contains("dead-letter"))
+        #expect(second.stderr.contains("summary: output es: received 600, delivered 600 (already present 600, dead letters 0)"), "\(second.stderr)")
     }
 
     @Test func installsTheTemplateFirstAndDeadLettersRejectedDocumentsThenReplaysThem() throws {
@@ -87,7 +88,8 @@ import Testing
             ["run", p, "--data-dir", "state"], stdin: Self.lines(300, bad: { $0 % 10 == 3 }), directory: dir,
             timeout: 120)
         #expect(result.code == 0, "\(result.stderr)")
-        let requests = try proxy.recorded()
+        // The health check's GET / aside, the template goes first.
+        let requests = try proxy.recorded().filter { !($0["method"] as? String == "GET" && $0["path"] as? String == "/") }
         #expect(requests.first?["method"] as? String == "PUT")
         #expect(requests.first?["path"] as? String == "/_index_template/model-logs")
         #expect(try osmem.get("/_index_template/model-logs")["index_templates"] != nil)
@@ -458,7 +460,7 @@ import Testing
         let pipeline = try Driftwood.write(
             StackFiles.replacingInputs(of: shipped, with: "  - type: stdin"), to: "model-logs-stdin.yml", in: dir)
         let check = try Driftwood.run(["check", pipeline], directory: root)
-        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 5 filters, 1 outputs\n", "\(check.stderr)")
+        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 5 filters, 3 outputs\n", "\(check.stderr)")
         let samples = try Data(contentsOf: root.appendingPathComponent("samples/model_logs.jsonl"))
         let result = try Driftwood.run(
             ["run", pipeline, "--data-dir", dir.appendingPathComponent("data").path],
@@ -474,6 +476,13 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("data/dead_letter/es.jsonl").path))
         let mapping = "\(try osmem.get("/model-logs-*/_mapping"))"
         #expect(mapping.contains("model_version") && mapping.contains("latency_ms"))
+        // The score and model-health reports, in their own indices with their own template.
+        let reports = try osmem.documents("model-metrics-*")
+        #expect(reports.count > 10)
+        #expect(reports.allSatisfy { ($0["event"] as? [String: Any])?["kind"] as? String == "metric" })
+        #expect(reports.contains { ($0["drift"] as? [String: Any])?["max"] is Double })
+        #expect(reports.contains { ($0["monitor"] as? [String: Any])?["error_rate"] is Double })
+        #expect(!documents.contains { ($0["event"] as? [String: Any])?["kind"] as? String == "metric" })
     }
 
     @Test func checkReportsElasticsearchMistakesWithHints() throws {

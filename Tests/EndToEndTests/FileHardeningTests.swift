@@ -316,6 +316,23 @@ import Testing
         #expect(Self.stop(running) == 0)
     }
 
+    @Test func aFileThatStartsLikeAnotherIsReadAtOnce() throws {
+        let dir = try Driftwood.temporaryDirectory()
+        let logs = dir.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        try FileLogs.append(FileLogs.lines(0..<100), to: logs.appendingPathComponent("a.log").path)
+        let p = try Self.pipeline("paths: [\"logs/*.log\"]\nscan_interval: 100ms", output: "path: out.jsonl", in: dir)
+        let running = try Driftwood.Running(["run", p], directory: dir)
+        defer { _ = running.wait(timeout: 0) }
+        let out = dir.appendingPathComponent("out.jsonl").path
+        #expect(FileLogs.waitForLines(out, count: 100))
+        // The same first 50 lines, under a name no rotation gives: another file, not a copy.
+        try FileLogs.append(FileLogs.lines(0..<50), to: logs.appendingPathComponent("b.log").path)
+        #expect(FileLogs.waitForLines(out, count: 150, timeout: 10), "\(running.stderr.suffix(1000))")
+        #expect(Self.stop(running) == 0)
+        #expect(try FileLogs.numbers(out).count == 150)
+    }
+
     // MARK: 18. Symbolic links
 
     @Test func symlinksAreSkippedUnlessFollowedAndALinkedFileIsOneFile() throws {

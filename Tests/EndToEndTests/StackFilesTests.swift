@@ -453,7 +453,9 @@ import Testing
             let text = try StackFiles.text("pipelines/\(name)")
             guard text.contains("type: elasticsearch") else { continue }
             #expect(text.contains(#"index: "model-logs-%{+yyyy.MM.dd}""#), "pipelines/\(name) writes elsewhere")
-            #expect(text.contains("file: templates/model-logs.json"), "pipelines/\(name) does not install the template")
+            #expect(
+                text.contains(#"file: "${ES_TEMPLATE:-${DRIFTWOOD_HOME:-.}/templates/model-logs.json}""#),
+                "pipelines/\(name) does not install the template")
         }
     }
 }

@@ -24,10 +24,18 @@ public struct PipelineConfig: Sendable {
     /// - Parameters:
     ///   - file: the path to name in errors (and whose base name is the default `name`).
     ///   - catalog: the stage types, by `type:`.
+    ///   - filtersOnly: `inputs` and `outputs` may be left out (`driftwood test`).
     public static func load(
-        text: String, file: String, environment: [String: String], catalog: [String: StageDescriptor]
+        text: String, file: String, environment: [String: String], catalog: [String: StageDescriptor],
+        filtersOnly: Bool = false
     ) throws(ConfigErrors) -> PipelineConfig {
         let problems = ConfigProblems(file: file)
+        if let at = AliasKeyScan.first(in: text) {
+            problems.add(
+                line: at.line, column: at.column, path: "", stageType: nil,
+                "a YAML alias cannot be a mapping key in a pipeline file (comparing it could take minutes)")
+            throw ConfigErrors(problems.errors)
+        }
         let composed: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -77,10 +85,12 @@ public struct PipelineConfig: Sendable {
             sections[role] = []
             guard let items = top.list(role.sectionKey) else {
                 // Present but not a list has been reported already.
-                if role != .filter && !top.has(role.sectionKey) { top.error("missing required key '\(role.sectionKey)'") }
+                if role != .filter && !filtersOnly && !top.has(role.sectionKey) {
+                    top.error("missing required key '\(role.sectionKey)'")
+                }
                 continue
             }
-            if items.isEmpty && role != .filter {
+            if items.isEmpty && role != .filter && !filtersOnly {
                 top.error("needs at least one \(role.rawValue)", at: top.node(role.sectionKey), key: role.sectionKey)
             }
             for (index, item) in items.enumerated() {

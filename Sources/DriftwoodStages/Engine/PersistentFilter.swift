@@ -2,10 +2,10 @@ import DriftwoodCore
 
 /// A filter whose state survives a restart (drift windows, monitor counts, pending joins).
 ///
-/// The engine saves `saveState()` in `<data_dir>/state/<stage id>` about once per
-/// `state_interval`-like period (`Pipeline`'s `stateInterval`, 1 s) and at stop, always on the
-/// thread that runs the filter and between two batches, and calls `restoreState` once before the
-/// first event when the saved digest equals `stateDigest`. A file input's checkpoint never moves
+/// The engine saves `saveState()` in `<data_dir>/state/<stage id>` about once a second
+/// (`Pipeline`'s `stateInterval`), when the pipeline goes idle and at stop, always on the thread
+/// that runs the filter and between two batches, and calls `restoreState` once before the first
+/// event when the saved digest equals `stateDigest`. A file input's checkpoint never moves
 /// past events whose effect on the state is not saved yet. See `docs/adding-a-stage.md`.
 public protocol PersistentFilter: Filter {
     /// What the state means: changes whenever a saved state must not be restored (the filter's

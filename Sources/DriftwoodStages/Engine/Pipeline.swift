@@ -66,6 +66,8 @@ public final class Pipeline: @unchecked Sendable {
     let filterQueue: BatchQueue
     let outputQueues: [BatchQueue]
     let metrics: [String: StageMetrics]
+    /// Events each input read, in input order (the end-of-run summary).
+    let eventsRead: [EventCount]
     /// Saves and restores the windows of the filters that keep state across restarts.
     let stateKeeper: FilterStateKeeper?
     private let failed = Atomic<Bool>(false)
@@ -99,6 +101,7 @@ public final class Pipeline: @unchecked Sendable {
         var metrics: [String: StageMetrics] = [:]
         for id in inputs.map(\.id) + filters.map(\.id) + outputs.map(\.id) { metrics[id] = StageMetrics(stage: id) }
         self.metrics = metrics
+        self.eventsRead = inputs.map { _ in EventCount() }
         stateKeeper = FilterStateKeeper(stages: filters, directory: stateDirectory, interval: stateInterval, logger: logger)
     }
 
@@ -106,14 +109,16 @@ public final class Pipeline: @unchecked Sendable {
     public func start() {
         stateKeeper?.restore()
         let inputsLeft = Atomic<Int>(inputs.count)
-        for (id, input) in inputs {
+        for (k, (id, input)) in inputs.enumerated() {
             let m = metrics[id]!
+            let read = eventsRead[k]
             startThread(name: "input \(id)") { [self] in
                 do {
                     try input.run { batch in
                         // An input's events in are the events it read, all handed on.
                         m.eventsIn(batch.count)
                         m.eventsOut(batch.count)
+                        read.add(batch.count)
                         filterQueue.push(moving: &batch, bytes: Self.byteCount(batch))
                     }
                 } catch {
@@ -176,6 +181,14 @@ public final class Pipeline: @unchecked Sendable {
         for (k, stage) in outputs.enumerated() { d[stage.id] = outputQueues[k].depth }
         return d
     }
+
+    /// Each input's id, the input, and the events it read so far, in pipeline order.
+    public var inputsRead: [(id: String, input: any Input, events: Int)] {
+        inputs.enumerated().map { ($1.id, $1.input, eventsRead[$0].value) }
+    }
+
+    /// Events the filters removed (net of the events they added, batch by batch).
+    public var eventsDroppedByFilters: Int { filterChains.reduce(0) { $0 + $1.droppedTotal.value } }
 
     /// Each output's health, in pipeline order.
     public var outputHealth: [OutputHealth] { outputs.map(\.health) }

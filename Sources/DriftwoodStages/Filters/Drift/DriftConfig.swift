@@ -60,7 +60,10 @@ public struct DriftConfig: StageConfig {
                 baseline = try Self.load(baselinePath)
                 loaded = true
             } catch {
-                c.error("\(baselinePath): \(error)", at: c.node("baseline"), key: "baseline")
+                let text = "\(error)"
+                c.error(
+                    text.hasPrefix("cannot read") ? text : "\(FileAccess.absolute(baselinePath)): \(text)",
+                    at: c.node("baseline"), key: "baseline")
             }
         } else if c.has("baseline") {
             c.error("expected the path of a baseline file", at: c.node("baseline"), key: "baseline")
@@ -163,12 +166,13 @@ public struct DriftConfig: StageConfig {
 
     /// Reads and checks a baseline file.
     static func load(_ path: String) throws -> Baseline {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw BaselineError("no such file (write one with `driftwood baseline`)")
+        let bytes: [UInt8]
+        do { bytes = try FileAccess.read(path) } catch {
+            let hint = error.reason == "no such file" ? " (write one with `driftwood baseline`)" : ""
+            throw BaselineError("\(error)\(hint)")
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw BaselineError("cannot be read") }
-        var baseline = try Baseline.decode([UInt8](data))
-        baseline.contentDigest = fnv1a64(data)
+        var baseline = try Baseline.decode(bytes)
+        baseline.contentDigest = fnv1a64(bytes)
         return baseline
     }
 }

@@ -56,28 +56,35 @@ extension FileInput {
             _ = headPrint(0)
             full = Fingerprint.of(bytes: head![...])
         }
+        // A file that only starts like another is not held unless it is named like a rotated copy
+        // of a file being read (`x.log.1`, `x.log.2.gz`) and is still being written.
+        var inProgress: Bool?
+        func copyInProgress() -> Bool {
+            if inProgress == nil {
+                inProgress =
+                    Self.modifiedRecently(reader, within: max(2, 2 * config.scanInterval.seconds)) && looksRotated(f.path)
+            }
+            return inProgress!
+        }
         var copiesLive = false
         if only == nil && full.length >= CopyTracker.minimumFingerprint {
             for key in liveKeys(full) where key != candidate.key {
                 guard let h = harvesters[key], h.plain, h.fingerprint == full else { continue }
                 if gzip {
-                    copiesLive = true
-                } else if let live = h.reader, live.size >= size {
-                    // The same bytes before the new file's end (a copy still being made included).
-                    copiesLive = CopyTracker.tail(of: live.fd, before: size) == CopyTracker.tail(of: reader.fd, before: size)
-                } else if let tail = h.tail, size >= h.tailEnd {
+                    copiesLive = copyInProgress() || looksRotated(f.path)
+                } else if let tail = h.tail, h.tailEnd > 0, size >= h.tailEnd {
+                    // It holds every byte read of the live file so far.
                     copiesLive = CopyTracker.tail(of: reader.fd, before: h.tailEnd) == tail
+                } else if let live = h.reader, live.size >= size, copyInProgress() {
+                    // A copy still being made: the same bytes before its end.
+                    copiesLive = CopyTracker.tail(of: live.fd, before: size) == CopyTracker.tail(of: reader.fd, before: size)
                 }
                 if copiesLive { break }
             }
         }
-        // Fewer first bytes than a fingerprint, named like a rotated copy of a file being read
-        // (`x.log.1`, `x.log.2.gz`), and still being written: a copy being made; look again.
-        if only == nil && !copiesLive && full.length < limit && Self.modifiedRecently(reader, within: max(2, 2 * config.scanInterval.seconds))
-            && looksRotated(f.path)
-        {
-            copiesLive = true
-        }
+        // Fewer first bytes than a fingerprint and still being written: a copy (or a compression)
+        // being made; look again.
+        if only == nil && !copiesLive && full.length < limit && copyInProgress() { copiesLive = true }
         if !copiesLive && copies.marks.isEmpty && only == nil { return .new }
         return copies.verdict(for: candidate, copiesLive: copiesLive, now: now, only: only)
     }

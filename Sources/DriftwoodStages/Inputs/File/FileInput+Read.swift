@@ -107,8 +107,14 @@ extension FileInput {
         if recycled.isEmpty { FieldsPool.shared.take(config.batchSize, into: &recycled) }
         var fields = builder.make(
             line: bytes, timestamp: timestamp, logPrefix: h.logPrefix, offset: offset, storage: recycled.popLast())
-        if truncated { fields.addTag("_line_truncated") }
-        if cut { fields.addTag("_multiline_truncated") }
+        if truncated {
+            fields.addTag("_line_truncated")
+            failures.record("_line_truncated") { "a line of \(h.path) passed max_line_bytes (\(config.maxLineBytes))" }
+        }
+        if cut {
+            fields.addTag("_multiline_truncated")
+            failures.record("_multiline_truncated") { "an event of \(h.path) passed multiline.max_lines" }
+        }
         batch.events.append(Event(fields: fields, origin: Origin(source: h.source, position: offset)))
         eventsRead += 1
     }

@@ -16,6 +16,7 @@ extension FileInput {
         var progress = ReplayProgress(
             files: found.count, totalBytes: found.reduce(0) { $0 + $1.size }, logger: logger,
             terminal: isatty(2) == 1)
+        var alreadyRead = 0
         for f in found {
             if isStopping { break }
             guard let h = open(f, first: true, now: Self.now()) else {
@@ -23,6 +24,8 @@ extension FileInput {
                 continue
             }
             let startRaw = h.reader!.rawOffset
+            let eventsBefore = eventsRead
+            let resumed = h.skipUntil > 0 || startRaw > 0
             var lastRaw = startRaw
             progress.skipped(bytes: startRaw)
             while !isStopping {
@@ -42,8 +45,12 @@ extension FileInput {
                 logger.warning("gzip data is damaged; read what came before it", metadata: ["path": "\(h.path)", "error": "\(damage)"])
             }
             progress.skipped(bytes: max(f.size, lastRaw) - lastRaw)
+            if resumed && eventsRead == eventsBefore {
+                alreadyRead += 1
+                logAlreadyRead(h.path)
+            }
             finish(h, emit, retire: false)
         }
-        progress.done(events: eventsRead)
+        progress.done(events: eventsRead, alreadyRead: alreadyRead)
     }
 }

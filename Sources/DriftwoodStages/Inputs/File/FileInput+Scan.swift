@@ -115,13 +115,16 @@ extension FileInput {
         let gzip = reader.peekGzip()
         var start: UInt64 = 0
         var skipToEnd = false
+        var resumed = false
         var source: UInt64
-        let known = store.checkpoints(input: environment.id)[key]
+        // `run --from-beginning`: the files found at the start are read again from their start.
+        let known = first && environment.ignoreCheckpoints ? nil : store.checkpoints(input: environment.id)[key]
         if let c = known, c.fingerprint.matches(fd: reader.fd), c.fingerprint.length <= fingerprint.length,
             c.offset <= (gzip ? UInt64.max : f.size)
         {
             start = c.offset
             source = c.source
+            resumed = true
         } else {
             if known != nil {
                 logger.info(
@@ -140,7 +143,7 @@ extension FileInput {
                 source = original
             case .new:
                 if copyOf != nil { return nil }
-                if first && config.startAt == .end {
+                if first && config.startAt == .end && !environment.ignoreCheckpoints {
                     if gzip { skipToEnd = true } else { start = f.size }
                 }
             }
@@ -156,7 +159,11 @@ extension FileInput {
         h.reader = reader
         h.plain = reader.isGzip == false
         if h.plain { liveIndex?[fingerprint, default: []].append(key) }
-        logger.info("reading file", metadata: ["path": "\(f.path)", "offset": "\(start)"])
+        if config.mode == .tail, resumed, !gzip, start > 0, start >= f.size {
+            logAlreadyRead(f.path)
+        } else {
+            logger.info("reading file", metadata: ["path": "\(f.path)", "offset": "\(start)"])
+        }
         return h
     }
 
@@ -221,5 +228,14 @@ extension FileInput {
         guard let oldest = idle.min(by: { $0.lastGrowth < $1.lastGrowth }) else { return false }
         oldest.release()
         return true
+    }
+}
+
+extension FileInput {
+    /// A file whose checkpoint is at its end: say where the checkpoint is and how to start over.
+    func logAlreadyRead(_ path: String) {
+        logger.notice(
+            "already read to its end (checkpoint in \(store.path)); run with --from-beginning to read it again",
+            metadata: ["path": "\(path)"])
     }
 }

@@ -28,6 +28,7 @@ public final class FileInput: Input, @unchecked Sendable {
     let multiline: (LineStartPattern, Int)?
     let logger: Logger
     let stopping = Atomic<Bool>(false)
+    let failures: FailureCounter
 
     // Used by the input's thread only.
     var harvesters: [FileKey: Harvester] = [:]
@@ -54,6 +55,7 @@ public final class FileInput: Input, @unchecked Sendable {
         self.config = config
         self.environment = environment
         self.logger = environment.logger
+        failures = FailureCounter(environment)
         glob = FileGlob(
             paths: config.paths, exclude: config.exclude, directory: FileManager.default.currentDirectoryPath,
             followSymlinks: config.followSymlinks)

@@ -141,8 +141,8 @@ extension ConfigObject {
         guard let t = object("tls") else { return tls }
         tls.caFile = t.string("ca_file")
         tls.verify = t.bool("verify", default: true)
-        if let file = tls.caFile, !FileManager.default.isReadableFile(atPath: file) {
-            t.error("cannot read '\(file)'", at: t.node("ca_file"), key: "ca_file")
+        if let file = tls.caFile, let problem = FileAccess.problem(file) {
+            t.error("\(problem)", at: t.node("ca_file"), key: "ca_file")
         }
         t.finish()
         return tls

@@ -26,6 +26,8 @@ public protocol DeliveryTarget: Sendable {
     /// Runs on a sender before the first request goes out (an index template); returns false when
     /// the output stopped first. Called again by the next sender after a false return.
     func prepare(_ connection: HTTPConnection, delivery: HTTPDeliveryOutput) -> Bool
+    /// Sees every answer before it is classified, for what `/health` tells beside deliveries.
+    func observe(_ answer: HTTPAnswer, health: OutputHealth)
 }
 
 extension DeliveryTarget {
@@ -34,6 +36,7 @@ extension DeliveryTarget {
     public var contentType: HTTPConnection.ContentType { .json }
     public func maxAnswerBytes(itemCount: Int) -> Int { 1 << 20 }
     public func prepare(_ connection: HTTPConnection, delivery: HTTPDeliveryOutput) -> Bool { true }
+    public func observe(_ answer: HTTPAnswer, health: OutputHealth) {}
 
     /// A dead-letter line that says the URL the event was going to.
     public func deadLetterRecord(_ items: DeliveryItems, _ i: Int, failure: DeliveryFailure, at time: Timestamp) -> [UInt8] {

@@ -67,7 +67,9 @@ extension HTTPDeliveryOutput {
         }
         metrics.request(nanoseconds: Int64(monotonicNow() - started))
         metrics.sent(bytes: buffers.wire.count, gzip: gzip)
-        let verdict = target.classify(HTTPAnswer(result), itemCount: request.itemCount)
+        let answer = HTTPAnswer(result)
+        target.observe(answer, health: health)
+        let verdict = target.classify(answer, itemCount: request.itemCount)
         if case .retry(let failure) = verdict, failure.hostFault {
             hostFailed(host, failure)
         } else {
@@ -184,6 +186,7 @@ extension HTTPDeliveryOutput {
         }
         for (chunk, _, _) in items { chunk.resolve(1) }
         metrics.deadLettered(items.count)
+        health.deadLettered(items.count)
         let first = items[0].2
         var metadata: Logger.Metadata = [
             "documents": "\(items.count)", "path": "\(deadLetters.path)", "type": "\(first.type)",

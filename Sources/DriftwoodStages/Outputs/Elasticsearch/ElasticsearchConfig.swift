@@ -174,10 +174,10 @@ public struct ElasticsearchConfig: StageConfig {
 
     /// The template file's bytes when they hold a JSON object.
     static func readTemplate(_ file: String) -> Result<[UInt8], TemplateProblem> {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            return .failure(TemplateProblem(message: "cannot read '\(file)'"))
+        let bytes: [UInt8]
+        do { bytes = try FileAccess.read(file) } catch {
+            return .failure(TemplateProblem(message: "\(error)"))
         }
-        let bytes = [UInt8](data)
         do {
             let compact = try JSONCompactor.compact(bytes)
             guard compact.first == UInt8(ascii: "{") else {

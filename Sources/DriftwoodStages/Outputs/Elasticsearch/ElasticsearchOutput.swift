@@ -60,6 +60,13 @@ struct ElasticsearchTarget: DeliveryTarget {
         ElasticsearchRetry.classify(answer, itemCount: itemCount, action: config.action, idsAssigned: idsAssigned)
     }
 
+    /// Documents already there (409 on `create` with our ids), counted for `/health`.
+    func observe(_ answer: HTTPAnswer, health: OutputHealth) {
+        if idsAssigned, config.action == .create, case .http(200..<300, let body) = answer {
+            health.alreadyPresent(AlreadyPresent.count(in: body))
+        }
+    }
+
     func deadLetterRecord(_ items: DeliveryItems, _ i: Int, failure: DeliveryFailure, at time: Timestamp) -> [UInt8] {
         DeadLetterFile.record(
             source: items.source(of: i), actionLine: items.actionLine(of: i), failure: failure, at: time,
