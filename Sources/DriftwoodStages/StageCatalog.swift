@@ -14,9 +14,12 @@ public enum StageCatalog {
         .filter("monitor", MonitorConfig.init) { c, env in MonitorFilter(config: c, environment: env) },
         // `id:` of an evaluate filter is its join field; the stage's own id is `stage_id:`.
         .filter("evaluate", EvaluateConfig.init, idKey: "stage_id") { c, env in EvaluateFilter(config: c, environment: env) },
-        .output("jsonl", JSONLConfig.init) { c, _ in JSONLOutput(config: c) },
-        .output("stdout", StdoutConfig.init) { c, _ in StdoutOutput(config: c) },
+        .output("jsonl", JSONLConfig.init) { c, env in JSONLOutput(config: c, health: env.health) },
+        .output("stdout", StdoutConfig.init) { c, env in StdoutOutput(config: c, health: env.health) },
         .output("elasticsearch", ElasticsearchConfig.init) { c, env in ElasticsearchOutput(config: c, environment: env) },
+        .output("http", HTTPConfig.init) { c, env in HTTPOutput(config: c, environment: env) },
+        .output("alertmanager", AlertmanagerConfig.init) { c, env in AlertmanagerOutput(config: c, environment: env) },
+        .output("mlflow", MLflowConfig.init) { c, env in MLflowOutput(config: c, environment: env) },
     ]
 
     /// How each stage type reads its config, by `type:`.

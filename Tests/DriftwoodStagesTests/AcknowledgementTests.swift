@@ -185,11 +185,13 @@ struct Harness {
             lines.enumerated().map { i, l in #"{"batch":\#(k),"key":"\#(k).\#(i)","level":"\#(l.level)","route":"\#(l.route)"}"# }
         }
         let stages = try outputs.map { o in
-            Pipeline.OutputStage(
+            // An output tells its own health of deliveries (the engine only counts what it hands over).
+            let health = OutputHealth(output: o.id)
+            return Pipeline.OutputStage(
                 id: o.id,
                 output: RecordingOutput(
-                    id: o.id, recorder: recorder, delay: o.delay, failures: o.failures, gate: o.gate),
-                when: try o.when.map { try Condition($0) }, flushInterval: 0.05)
+                    id: o.id, recorder: recorder, delay: o.delay, failures: o.failures, gate: o.gate, health: health),
+                when: try o.when.map { try Condition($0) }, flushInterval: 0.05, health: health)
         }
         pipeline = Pipeline(
             inputs: [("lines", LinesInput(batches: lines, recorder: recorder))], filters: filters, outputs: stages,
@@ -237,10 +239,12 @@ final class RecordingOutput: Output, @unchecked Sendable {
     let recorder: Recorder
     let delay: Double
     let gate: DispatchSemaphore?
+    let health: OutputHealth?
     private var failuresLeft: Int  // the output's own thread only
 
-    init(id: String, recorder: Recorder, delay: Double, failures: Int, gate: DispatchSemaphore?) {
+    init(id: String, recorder: Recorder, delay: Double, failures: Int, gate: DispatchSemaphore?, health: OutputHealth? = nil) {
         self.id = id
+        self.health = health
         self.recorder = recorder
         self.delay = delay
         self.failuresLeft = failures
@@ -263,6 +267,7 @@ final class RecordingOutput: Output, @unchecked Sendable {
         }
         recorder.accepted(id, keys: keys, batches: numbers)
         batch.acknowledgement?.settle(1)
+        health?.delivered(batch.count)
     }
 }
 

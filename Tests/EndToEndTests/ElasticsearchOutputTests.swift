@@ -460,7 +460,7 @@ import Testing
         let pipeline = try Driftwood.write(
             StackFiles.replacingInputs(of: shipped, with: "  - type: stdin"), to: "model-logs-stdin.yml", in: dir)
         let check = try Driftwood.run(["check", pipeline], directory: root)
-        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 6 filters, 2 outputs\n", "\(check.stderr)")
+        #expect(check.code == 0 && check.stdout == "ok: 1 inputs, 6 filters, 3 outputs\n", "\(check.stderr)")
         let samples = try Data(contentsOf: root.appendingPathComponent("samples/model_logs.jsonl"))
         let result = try Driftwood.run(
             ["run", pipeline, "--data-dir", dir.appendingPathComponent("data").path],

@@ -3,15 +3,35 @@ import CZlib
 /// gzip through the C shims: libdeflate for whole buffers (`_bulk` bodies, JSONL members), zlib
 /// for streams (reading `.gz` archives).
 public enum Gzip {
+    /// `input` as one gzip member, in an array of exactly its size (libdeflate, a compressor kept
+    /// per thread and level). Every whole-buffer gzip in driftwood comes through here or `append`.
+    public static func member(_ input: [UInt8], level: Int = 1) -> [UInt8] {
+        input.withUnsafeBufferPointer { compress($0, level: Int32(level)) }
+    }
+
     /// One gzip member holding `bytes`.
     public static func compress(_ bytes: UnsafeBufferPointer<UInt8>, level: Int32 = 1) -> [UInt8] {
         let bound = CZlib_gzipBound(bytes.count)
-        var out = [UInt8](repeating: 0, count: bound)
-        let n = out.withUnsafeMutableBytes { o in
-            CZlib_gzipWhole(bytes.baseAddress, bytes.count, o.baseAddress, bound, level)
+        let scratch = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
+            count = CZlib_gzipWholeCached(bytes.baseAddress, bytes.count, buffer.baseAddress, bound, level)
         }
-        out.removeSubrange(n...)
-        return out
+        precondition(!scratch.isEmpty || bytes.isEmpty, "libdeflate could not compress a buffer")
+        // A copy of exactly the compressed size: the bound is about the input's size.
+        return Array(scratch[...])
+    }
+
+    /// Appends `input` as one gzip member to `out`.
+    public static func append(_ input: [UInt8], level: Int = 1, to out: inout [UInt8]) {
+        let bound = CZlib_gzipBound(input.count)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bound))
+        let n = input.withUnsafeBytes { i in
+            out.withUnsafeMutableBytes { o in
+                CZlib_gzipWholeCached(i.baseAddress, i.count, o.baseAddress! + start, bound, Int32(level))
+            }
+        }
+        precondition(n > 0 || input.isEmpty, "libdeflate could not compress a buffer")
+        out.removeLast(bound - n)
     }
 
     /// Why inflating failed.

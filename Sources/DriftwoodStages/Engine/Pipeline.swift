@@ -282,28 +282,33 @@ public final class Pipeline: @unchecked Sendable {
 
     private func runOutput(_ stage: OutputStage, queue: BatchQueue) {
         let m = metrics[stage.id]!
-        var backoff = 0.1
+        // A throwing write (a full disk) is tried again, with the backoff every output shares.
+        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(30))
         loop: while true {
             switch queue.pop(timeout: stage.flushInterval) {
             case .batch(let batch):
                 m.eventsIn(batch.count)
                 stage.health.received(batch.count)
+                var attempt = 0
                 while true {
                     do {
                         try stage.output.write(batch)
                         break
                     } catch {
                         // Keep the batch: at-least-once delivery retries until it is accepted.
+                        attempt += 1
+                        let delay = backoff.delay(attempt: attempt)
                         logger.error(
-                            "output failed; retrying", metadata: ["stage": "\(stage.id)", "error": "\(error)"])
+                            "output failed; retrying",
+                            metadata: [
+                                "stage": "\(stage.id)", "error": "\(error)", "attempt": "\(attempt)",
+                                "retry_in": "\(ConfigUnits.describe(delay))",
+                            ])
                         stage.health.failed("\(error)")
-                        Thread.sleep(forTimeInterval: backoff)
-                        backoff = min(backoff * 2, 30)
+                        Thread.sleep(forTimeInterval: delay.seconds)
                     }
                 }
-                backoff = 0.1
                 m.eventsOut(batch.count)
-                if !stage.output.reportsDeliveries { stage.health.delivered(batch.count) }
             case .timedOut:
                 do { try stage.output.flush() } catch {
                     logger.error("flush failed", metadata: ["stage": "\(stage.id)", "error": "\(error)"])

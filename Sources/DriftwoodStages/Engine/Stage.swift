@@ -75,9 +75,10 @@ public struct Preparation: Sendable {
 /// An output delivers batches. It runs on a thread of its own.
 public protocol Output: AnyObject, Sendable {
     /// Delivers a batch. Once every event in it is accepted (written, acknowledged by the server,
-    /// or dead-lettered) the output settles one delivery on `batch.acknowledgement`; it may do so
-    /// after returning (an output with requests in flight). Throwing means nothing was accepted:
-    /// the engine retries the same batch.
+    /// or dead-lettered) the output settles one delivery on `batch.acknowledgement` and tells its
+    /// `OutputHealth` (`StageEnvironment.health`); it may do so after returning (an HTTP output
+    /// with requests in flight). Throwing means nothing was accepted: the engine tries the same
+    /// batch again after a full-jitter backoff.
     func write(_ batch: EventBatch) throws
     /// Called when no batch came for a while, and before `close`: push out anything buffered.
     func flush() throws
@@ -94,15 +95,11 @@ public protocol Output: AnyObject, Sendable {
     /// must fill in what that needs (stdin hashes each line's content).
     var usesFingerprints: Bool { get }
 
-    /// True when the output tells its `OutputHealth` itself when events are delivered (requests
-    /// still in flight when `write` returns); otherwise a `write` that returns counts as delivered.
-    var reportsDeliveries: Bool { get }
 }
 
 extension Output {
     public func encode(_ batch: consuming EventBatch) -> EventBatch { batch }
     public var usesFingerprints: Bool { false }
-    public var reportsDeliveries: Bool { false }
 
     public func flush() throws {}
     public func close() throws { try flush() }

@@ -28,6 +28,10 @@ Control endpoints (never forwarded):
         {"kind": "drop", "times": 1}                              read the request, close the connection
         {"kind": "max_items", "limit": 10, "times": 1000}         413 for bulk requests with more items
         {"kind": "require_auth", "status": 401, "times": 2}       401 (with an ES security error)
+        {"kind": "short_items", "times": 1}       forward only the first half of the items and answer
+                          200 errors: false with their items only (a proxy that loses the rest)
+        {"kind": "huge_answer", "bytes": 150000000, "times": 1}   forward, then answer the server's
+                          answer with a "pad" member of that many bytes after its items
     POST /_proxy/down     {"status": 503} every request answered so until /_proxy/up (status 0: drop)
     POST /_proxy/up
     POST /_proxy/reset    forget faults and recorded requests
@@ -155,6 +159,23 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(status, {"error": error, "status": status})
         if kind == "items":
             return self.partial(entry, path, lines, fault)
+        if kind == "short_items":
+            items = bulk_items(lines)
+            kept = items[:len(items) // 2]
+            answers = []
+            if kept:
+                body = ("\n".join(a + "\n" + s for a, s in kept) + "\n").encode()
+                st, data, _ = self.forward(body, path, plain=True)
+                answers = json.loads(data).get("items", [])
+            entry["status"] = 200
+            return self.reply(200, {"errors": False, "items": answers})
+        if kind == "huge_answer":
+            status, data, ctype = self.forward(raw, path)
+            entry["status"] = status
+            answer = json.loads(data)
+            head = json.dumps({"errors": answer.get("errors", False), "items": answer.get("items", [])})
+            pad = b',"pad":"' + b"x" * int(fault.get("bytes", 150000000)) + b'"}'
+            return self.reply(status, head[:-1].encode() + pad)
         status, data, ctype = self.forward(raw, path)
         entry["status"] = status
         self.reply(status, data, ctype)

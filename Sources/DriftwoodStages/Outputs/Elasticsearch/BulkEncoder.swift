@@ -146,18 +146,9 @@ public struct BulkEncoder: Sendable {
 
 /// `_bulk` items as NDJSON: item `i` is `body[offsets[i]..<offsets[i+1]]`, its action line and
 /// its source line.
-public struct BulkItems: Sendable {
-    public var body: [UInt8] = []
-    /// Where each item starts, plus the end of the last one.
-    public var offsets: [UInt32] = []
+public typealias BulkItems = DeliveryItems
 
-    public init() {}
-
-    public var count: Int { max(offsets.count - 1, 0) }
-
-    /// The bytes of item `i`.
-    public func range(of i: Int) -> Range<Int> { Int(offsets[i])..<Int(offsets[i + 1]) }
-
+extension DeliveryItems {
     /// The source line of item `i` (the event's JSON, without the newline).
     public func source(of i: Int) -> ArraySlice<UInt8> {
         let r = range(of: i)

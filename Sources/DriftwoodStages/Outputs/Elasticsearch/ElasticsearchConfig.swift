@@ -48,46 +48,15 @@ public struct ElasticsearchConfig: StageConfig {
         public var name: String { "\(type)-\(dataset)-\(namespace)" }
     }
 
-    /// `batch: {max_events, max_bytes, timeout}`.
-    public struct Batch: Sendable, Equatable {
-        /// Most events in one bulk request; default 5000.
-        public var maxEvents: Int
-        /// Most bytes of uncompressed body in one bulk request; default 10MiB.
-        public var maxBytes: Int
-        /// Longest time an event waits for its request to fill; default 1s.
-        public var timeout: Duration
-    }
-
-    /// `retry: {initial_backoff, max_backoff, max_attempts}`.
-    public struct RetryPolicy: Sendable, Equatable {
-        /// Exponential backoff with full jitter, between `initial_backoff` (100ms) and `max_backoff` (30s).
-        public var backoff: Backoff
-        /// Attempts before the remaining documents go to the dead-letter file; nil (default): retry forever.
-        public var maxAttempts: Int?
-    }
-
+    /// `batch: {max_events, max_bytes, timeout}`: at most 5000 events (default), 10MiB of
+    /// uncompressed body, 1s of waiting.
+    public typealias Batch = BatchLimits
     /// `auth: {username, password}` or `auth: {api_key}`.
-    public enum Auth: Sendable, Equatable, CustomStringConvertible {
-        case basic(username: String, password: String)
-        /// The encoded API key as sent after `ApiKey ` (an `id:key` pair is encoded when read).
-        case apiKey(String)
-
-        /// Names the method, never the secret.
-        public var description: String {
-            switch self {
-            case .basic(let username, _): return "basic(username: \(username), password: <redacted>)"
-            case .apiKey: return "api_key(<redacted>)"
-            }
-        }
-    }
-
+    public typealias Auth = HTTPAuth
     /// `tls: {ca_file, verify}`.
-    public struct TLS: Sendable, Equatable {
-        /// PEM file of the certificate authorities to trust; nil: the system's.
-        public var caFile: String?
-        /// Check the server's certificate and host name; default true.
-        public var verify: Bool
-    }
+    public typealias TLS = TLSOptions
+    /// `timeouts: {connect, request}`.
+    public typealias Timeouts = HTTPTimeouts
 
     /// `template: {name, file}`.
     public struct IndexTemplate: Sendable, Equatable {
@@ -95,14 +64,6 @@ public struct ElasticsearchConfig: StageConfig {
         public var file: String
         /// The file's JSON, read and checked when the pipeline is loaded.
         public var body: [UInt8]
-    }
-
-    /// `timeouts: {connect, request}`.
-    public struct Timeouts: Sendable, Equatable {
-        /// Longest wait for a TCP (and TLS) connection; default 5s.
-        public var connect: Duration
-        /// Longest time for one whole request, body upload to last response byte; default 60s.
-        public var request: Duration
     }
 
     /// `document_id:`.
@@ -177,83 +138,12 @@ public struct ElasticsearchConfig: StageConfig {
             }
         }
 
-        gzip = c.choice("compression", ["gzip", "none"], default: "gzip") == "gzip"
-        compressionLevel = c.int("compression_level", default: 1, min: 1)
-        if compressionLevel > 12 {
-            c.error("must be at most 12", at: c.node("compression_level"), key: "compression_level")
-            compressionLevel = 12
-        }
-
-        batch = Batch(maxEvents: 5000, maxBytes: 10 << 20, timeout: .seconds(1))
-        if let b = c.object("batch") {
-            batch.maxEvents = b.int("max_events", default: 5000, min: 1)
-            batch.maxBytes = b.size("max_bytes", default: 10 << 20)
-            if batch.maxBytes < 1024 {
-                b.error("must be at least 1KiB", at: b.node("max_bytes"), key: "max_bytes")
-                batch.maxBytes = 1024
-            }
-            batch.timeout = b.duration("timeout", default: .seconds(1))
-            if batch.timeout <= .zero {
-                b.error("must be longer than 0", at: b.node("timeout"), key: "timeout")
-                batch.timeout = .seconds(1)
-            }
-            b.finish()
-        }
-        concurrency = c.int("concurrency", default: 2, min: 1)
-        if concurrency > 64 {
-            c.error("must be at most 64", at: c.node("concurrency"), key: "concurrency")
-            concurrency = 64
-        }
-
-        var initial = Duration.milliseconds(100)
-        var maximum = Duration.seconds(30)
-        var maxAttempts: Int?
-        if let r = c.object("retry") {
-            initial = r.duration("initial_backoff", default: initial)
-            maximum = r.duration("max_backoff", default: maximum)
-            if initial <= .zero {
-                r.error("must be longer than 0", at: r.node("initial_backoff"), key: "initial_backoff")
-                initial = .milliseconds(100)
-            }
-            if maximum < initial {
-                r.error("must not be shorter than initial_backoff", at: r.node("max_backoff"), key: "max_backoff")
-                maximum = initial
-            }
-            if r.has("max_attempts") { maxAttempts = r.int("max_attempts", default: 1, min: 1) }
-            r.finish()
-        }
-        retry = RetryPolicy(backoff: Backoff(initial: initial, maximum: maximum), maxAttempts: maxAttempts)
-
-        auth = nil
-        if let a = c.object("auth") {
-            let username = a.string("username")
-            let password = a.string("password")
-            let apiKey = a.string("api_key")
-            if apiKey != nil && (username != nil || password != nil) {
-                a.error("give either username and password, or api_key, not both")
-            } else if let apiKey {
-                auth = .apiKey(apiKey.contains(":") ? Data(apiKey.utf8).base64EncodedString() : apiKey)
-            } else if let username, let password {
-                auth = .basic(username: username, password: password)
-            } else if username != nil {
-                a.error("missing required key 'password'")
-            } else if password != nil {
-                a.error("missing required key 'username'")
-            } else {
-                a.error("needs username and password, or api_key")
-            }
-            a.finish()
-        }
-
-        tls = TLS(caFile: nil, verify: true)
-        if let t = c.object("tls") {
-            tls.caFile = t.string("ca_file")
-            tls.verify = t.bool("verify", default: true)
-            if let file = tls.caFile, let problem = FileAccess.problem(file) {
-                t.error("\(problem)", at: t.node("ca_file"), key: "ca_file")
-            }
-            t.finish()
-        }
+        (gzip, compressionLevel) = c.compression(default: "gzip")
+        batch = c.batchLimits(maxEvents: 5000, maxBytes: 10 << 20)
+        concurrency = c.concurrency(default: 2)
+        retry = c.retryPolicy()
+        auth = c.httpAuth(bearer: false, apiKey: true)
+        tls = c.tlsOptions()
 
         template = nil
         if let t = c.object("template") {
@@ -271,21 +161,8 @@ public struct ElasticsearchConfig: StageConfig {
             t.finish()
         }
 
-        deadLetterPath = nil
-        if let d = c.object("dead_letter") {
-            deadLetterPath = d.requiredString("path")
-            d.finish()
-        }
-
-        timeouts = Timeouts(connect: .seconds(5), request: .seconds(60))
-        if let t = c.object("timeouts") {
-            timeouts.connect = t.duration("connect", default: .seconds(5))
-            timeouts.request = t.duration("request", default: .seconds(60))
-            for (key, value) in [("connect", timeouts.connect), ("request", timeouts.request)] where value <= .zero {
-                t.error("must be longer than 0", at: t.node(key), key: key)
-            }
-            t.finish()
-        }
+        deadLetterPath = c.deadLetterPath()
+        timeouts = c.httpTimeouts()
     }
 
     /// The dead-letter file: `dead_letter.path`, or `<data_dir>/dead_letter/<output id>.jsonl`.

@@ -1,82 +1,24 @@
 import DriftwoodCore
 
-/// What to do with a bulk request once it has an answer (Vector's `sinks/elasticsearch/retry.rs`).
-public enum RetryAction: Sendable, Equatable {
+/// What to do with a bulk request once it has an answer: the delivery path's verdict, under the
+/// names Vector's `sinks/elasticsearch/retry.rs` uses.
+public typealias RetryAction = DeliveryVerdict
+/// Why a request or an item failed.
+public typealias BulkFailure = DeliveryFailure
+
+extension DeliveryVerdict {
     /// Every item was accepted: 2xx, or 409 for a `create` whose id we chose (already there).
-    case successful
-    /// Send the whole request again after a backoff.
-    case retry(BulkFailure)
+    public static var successful: DeliveryVerdict { .delivered }
     /// Some items were not accepted; the outcome of every item, in request order.
-    case retryPartial([ItemOutcome])
-    /// Too large (413) or a body the server refused (400): send each half on its own, which
-    /// isolates a bad document down to a single item.
-    case split(BulkFailure)
+    public static func retryPartial(_ outcomes: [ItemOutcome]) -> DeliveryVerdict { .retryItems(outcomes) }
     /// Rejected for good (a single-item request that got 413 or 400): dead-letter its item.
-    case dontRetry(BulkFailure)
-}
-
-/// The outcome of one item of a `_bulk` request.
-public enum ItemOutcome: Sendable, Equatable {
-    case accepted
-    case retry(BulkFailure)
-    /// Rejected for good: the document goes to the dead-letter file with this error.
-    case rejected(BulkFailure)
-}
-
-/// Why a request or an item failed, as the dead-letter file and the log show it.
-public struct BulkFailure: Sendable, Equatable, CustomStringConvertible {
-    /// The HTTP status; nil when there was no answer (connection failed, timed out).
-    public var status: Int?
-    /// `es_rejected_execution_exception`, `mapper_parsing_exception`, `timeout`, `connection_failed`, …
-    public var type: String
-    public var reason: String
-    /// Retrying soon will not help (401, 403, a wrong URL): wait the longest backoff and log an
-    /// error on every attempt.
-    public var persistent: Bool
-    /// The host itself failed (no connection, 5xx): it sits out for a while when there are others.
-    public var hostFault: Bool
-
-    public init(status: Int?, type: String, reason: String, persistent: Bool = false, hostFault: Bool = false) {
-        self.status = status
-        self.type = type
-        self.reason = reason
-        self.persistent = persistent
-        self.hostFault = hostFault
-    }
-
-    public var description: String {
-        (status.map { "HTTP \($0) " } ?? "") + "\(type): \(reason)"
-    }
-}
-
-/// A request that got no HTTP answer.
-public struct TransportFailure: Error, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        /// No connection (refused, unreachable, name not resolved, TLS handshake failed).
-        case connection
-        /// The server's certificate was refused or the CA file is unusable: retrying soon will not help.
-        case tls
-        /// The connect or request time limit passed.
-        case timeout
-        /// The connection broke mid-request, or anything else.
-        case other
-    }
-    public var kind: Kind
-    public var message: String
-
-    public init(kind: Kind, message: String) {
-        self.kind = kind
-        self.message = message
-    }
+    public static func dontRetry(_ failure: DeliveryFailure) -> DeliveryVerdict { .deadLetter(failure) }
 }
 
 /// The pure decision at the end of the output's chain: (answer, request) → `RetryAction`.
 public enum ElasticsearchRetry {
     /// What came back for a request.
-    public enum Answer: Sendable {
-        case transport(TransportFailure)
-        case http(status: Int, body: [UInt8])
-    }
+    public typealias Answer = HTTPAnswer
 
     /// Decides what to do with a request of `itemCount` items after `answer`.
     /// - Parameter idsAssigned: the documents carry ids we chose (fingerprint or template), so a
@@ -86,17 +28,7 @@ public enum ElasticsearchRetry {
         let body: [UInt8]
         switch answer {
         case .transport(let failure):
-            switch failure.kind {
-            case .timeout:
-                return .retry(BulkFailure(status: nil, type: "timeout", reason: failure.message, hostFault: true))
-            case .connection:
-                return .retry(BulkFailure(status: nil, type: "connection_failed", reason: failure.message, hostFault: true))
-            case .tls:
-                return .retry(
-                    BulkFailure(status: nil, type: "tls_error", reason: failure.message, persistent: true, hostFault: true))
-            case .other:
-                return .retry(BulkFailure(status: nil, type: "transport_error", reason: failure.message, hostFault: true))
-            }
+            return .retry(StatusVerdict.transportFailure(failure))
         case .http(let s, let b):
             status = s
             body = b
@@ -169,23 +101,27 @@ public enum ElasticsearchRetry {
         }
     }
 
-    /// A 2xx answer: `errors: false` is a success without reading the items; otherwise every item.
+    /// A 2xx answer: `errors: false` is a success once it has one item per item sent (counted
+    /// without parsing them); otherwise every item is read. An answer whose items do not match
+    /// the request one for one is retried whole: an item it leaves out was not taken.
     static func classifyItems(_ body: [UInt8], itemCount: Int, action: BulkAction, idsAssigned: Bool) -> RetryAction {
-        if leadingErrorsFlag(body) == false { return .successful }
         let badResponse = { (reason: String) in
             RetryAction.retry(BulkFailure(status: 200, type: "bad_response", reason: reason))
+        }
+        let mismatch = { (count: Int) in badResponse("the bulk response has \(count) items for \(itemCount) sent") }
+        if leadingErrorsFlag(body) == false {
+            guard let count = topLevelItemCount(body) else { return badResponse("the bulk response has no items") }
+            return count == itemCount ? .successful : mismatch(count)
         }
         guard let root = JSONValue(json: String(decoding: body, as: UTF8.self)), root.kind == .object else {
             return badResponse("the bulk response is not a JSON object")
         }
-        if root.member(Array("errors".utf8))?.bool == false { return .successful }
         guard let items = root.member(Array("items".utf8)), items.kind == .array else {
             return badResponse("the bulk response has no items")
         }
         let elements = items.elements
-        guard elements.count == itemCount else {
-            return badResponse("the bulk response has \(elements.count) items for \(itemCount) sent")
-        }
+        guard elements.count == itemCount else { return mismatch(elements.count) }
+        if root.member(Array("errors".utf8))?.bool == false { return .successful }
         var outcomes: [ItemOutcome] = []
         outcomes.reserveCapacity(itemCount)
         var allAccepted = true
@@ -207,6 +143,56 @@ public enum ElasticsearchRetry {
             outcomes.append(outcome)
         }
         return allAccepted ? .successful : .retryPartial(outcomes)
+    }
+
+    /// The number of objects in the top-level `"items"` array, counted by a scan that skips
+    /// strings and tracks depth (no values built); nil when the body has no such array.
+    static func topLevelItemCount(_ body: [UInt8]) -> Int? {
+        body.withUnsafeBufferPointer { b -> Int? in
+            var depth = 0
+            var i = 0
+            var itemsDepth = -1
+            var count = 0
+            // 0: nothing; 1: the key "items" was read at depth 1; 2: and then its colon.
+            var keyState = 0
+            while i < b.count {
+                let c = b[i]
+                switch c {
+                case UInt8(ascii: "\""):
+                    let start = i + 1
+                    i += 1
+                    while i < b.count && b[i] != UInt8(ascii: "\"") {
+                        if b[i] == UInt8(ascii: "\\") { i += 1 }
+                        i += 1
+                    }
+                    if depth == 1 && keyState == 0 && i - start == 5 && i <= b.count
+                        && b[start] == UInt8(ascii: "i") && b[start + 1] == UInt8(ascii: "t") && b[start + 2] == UInt8(ascii: "e")
+                        && b[start + 3] == UInt8(ascii: "m") && b[start + 4] == UInt8(ascii: "s")
+                    {
+                        keyState = 1
+                    } else {
+                        keyState = 0
+                    }
+                case UInt8(ascii: ":"):
+                    keyState = keyState == 1 ? 2 : 0
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    if depth == itemsDepth && c == UInt8(ascii: "{") { count += 1 }
+                    if depth == 1 && keyState == 2 && c == UInt8(ascii: "[") && itemsDepth < 0 { itemsDepth = 2 }
+                    depth += 1
+                    keyState = 0
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 1 && itemsDepth == 2 { return count }
+                    keyState = 0
+                case 0x20, 0x0A, 0x0D, 0x09:
+                    break
+                default:
+                    keyState = 0
+                }
+                i += 1
+            }
+            return nil
+        }
     }
 
     /// The value of a top-level `"errors"` among the first members (`{"took":5,"errors":false,…`,
@@ -264,8 +250,5 @@ public enum ElasticsearchRetry {
     }
 
     /// The start of a body that is not JSON (an HTML error page from a proxy), on one line.
-    static func snippet(_ body: [UInt8]) -> String {
-        let text = String(decoding: body.prefix(200), as: UTF8.self)
-        return text.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-    }
+    static func snippet(_ body: [UInt8]) -> String { StatusVerdict.snippet(body) }
 }

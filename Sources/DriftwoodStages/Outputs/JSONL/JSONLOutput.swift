@@ -33,7 +33,13 @@ public final class JSONLOutput: Output, @unchecked Sendable {
         }
     }
 
-    public init(config: JSONLConfig) { self.config = config }
+    /// Told of every batch written (`/health`).
+    let health: OutputHealth?
+
+    public init(config: JSONLConfig, health: OutputHealth? = nil) {
+        self.config = config
+        self.health = health
+    }
 
     /// JSON lines per file, made on a filter worker.
     struct Lines: EncodedPayload {
@@ -91,6 +97,7 @@ public final class JSONLOutput: Output, @unchecked Sendable {
         }
         endBatch()
         batch.acknowledgement?.settle(1)
+        health?.delivered(batch.count)
     }
 
     /// Truncates every file the failed batch wrote to back to its size before the batch: the

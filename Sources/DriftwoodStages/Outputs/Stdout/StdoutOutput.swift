@@ -7,9 +7,13 @@ public final class StdoutOutput: Output, @unchecked Sendable {
     // Reused by the output's own thread.
     private var buffer: [UInt8] = []
 
-    public init(config: StdoutConfig, fd: Int32 = 1) {
+    /// Told of every batch written (`/health`).
+    let health: OutputHealth?
+
+    public init(config: StdoutConfig, fd: Int32 = 1, health: OutputHealth? = nil) {
         self.config = config
         self.fd = fd
+        self.health = health
     }
 
     /// Encoded lines, made on a filter worker.
@@ -36,6 +40,7 @@ public final class StdoutOutput: Output, @unchecked Sendable {
             try buffer.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(fd, $0, path: "stdout") }
         }
         batch.acknowledgement?.settle(1)
+        health?.delivered(batch.count)
     }
 
     /// Events as JSON lines (or pretty blocks), as `driftwood test` prints them too.

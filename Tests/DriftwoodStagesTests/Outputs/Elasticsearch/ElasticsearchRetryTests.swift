@@ -39,11 +39,23 @@ import Testing
     static let rows: [Row] = [
         Row(name: "200 errors:false", answer: items([item(201), item(201)], errors: false), expected: .successful),
         Row(
-            name: "200 errors:false, filter_path answer", answer: http(200, #"{"errors":false,"items":[]}"#),
+            name: "200 errors:false, filter_path answer",
+            answer: http(200, #"{"errors":false,"items":[{"create":{"status":201}},{"create":{"status":201}}]}"#),
             expected: .successful),
         Row(
-            name: "200 errors:false after other keys", answer: http(200, #"{"items":[{}],"errors":false}"#),
+            name: "200 errors:false after other keys", answer: http(200, #"{"items":[{},{}],"errors":false}"#),
             expected: .successful),
+        // A 200 that leaves items out has not said they were taken (a lossy proxy): retried whole.
+        Row(
+            name: "200 errors:false with fewer items than sent", answer: http(200, #"{"errors":false,"items":[{"create":{"status":201}}]}"#),
+            expected: .retry(failure(200, "bad_response", "the bulk response has 1 items for 2 sent"))),
+        Row(
+            name: "200 errors:false without items", answer: http(200, #"{"took":1,"errors":false}"#),
+            expected: .retry(failure(200, "bad_response", "the bulk response has no items"))),
+        Row(
+            name: "200 errors:false, items after other keys",
+            answer: http(200, #"{"took":1,"errors":false,"x":{"items":[{}]},"items":[{"index":{"status":201,"_id":"a{b[\"c"}},{"index":{"status":201}}]}"#),
+            action: .index, expected: .successful),
         Row(
             name: "409 on create with our ids is delivered",
             answer: items([item(201), item(409, type: "version_conflict_engine_exception", reason: "exists")]),

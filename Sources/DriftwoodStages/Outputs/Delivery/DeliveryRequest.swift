@@ -1,15 +1,50 @@
-import CZlib
 import DriftwoodCore
 import Synchronization
 
-/// One pipeline batch as `_bulk` items (made on a filter worker), shared by the requests that
+/// Encoded items, back to back: item `i` is `body[offsets[i]..<offsets[i+1]]` (a `_bulk` action
+/// and source line, an NDJSON line, a JSON object for an array).
+public struct DeliveryItems: Sendable {
+    public var body: [UInt8] = []
+    /// Where each item starts, plus the end of the last one.
+    public var offsets: [UInt32] = []
+
+    public init() {}
+
+    public var count: Int { max(offsets.count - 1, 0) }
+
+    /// The bytes of item `i`.
+    public func range(of i: Int) -> Range<Int> { Int(offsets[i])..<Int(offsets[i + 1]) }
+
+    /// Appends one item made by `write` (which appends to the body).
+    public mutating func append(_ write: (inout [UInt8]) -> Void) {
+        if offsets.isEmpty { offsets.append(0) }
+        write(&body)
+        offsets.append(UInt32(body.count))
+    }
+}
+
+/// How a request's items make its body: back to back (NDJSON, `_bulk`: each item ends in its
+/// newline), or between a prefix and a suffix with a separator (a JSON array).
+public struct DeliveryFraming: Sendable, Equatable {
+    public var prefix: [UInt8]
+    public var separator: [UInt8]
+    public var suffix: [UInt8]
+
+    public static let concatenated = DeliveryFraming(prefix: [], separator: [], suffix: [])
+    public static let jsonArray = DeliveryFraming(prefix: [UInt8(ascii: "[")], separator: [UInt8(ascii: ",")], suffix: [UInt8(ascii: "]")])
+
+    /// Bodies of whole chunks are then their bodies back to back (and their gzip members too).
+    public var isConcatenated: Bool { prefix.isEmpty && separator.isEmpty && suffix.isEmpty }
+}
+
+/// One pipeline batch as encoded items (made on a filter worker), shared by the requests that
 /// carry its items. Once every item is accepted or dead-lettered, the batch's acknowledgement
-/// is settled.
-final class BulkChunk: @unchecked Sendable {
-    let items: BulkItems
+/// is settled, exactly once.
+final class DeliveryChunk: @unchecked Sendable {
+    let items: DeliveryItems
     /// The whole body as one gzip member, compressed ahead on the filter worker; empty when the
     /// output does not compress. Requests made of whole chunks send these members back to back
-    /// (a gzip stream may hold several members; Elasticsearch and OpenSearch read them all).
+    /// (a gzip stream may hold several members; servers read them all).
     let gzip: [UInt8]
     /// Set by `write` before the chunk is shared with the senders.
     var acknowledgement: Acknowledgement?
@@ -17,7 +52,7 @@ final class BulkChunk: @unchecked Sendable {
     var health: OutputHealth?
     private let unresolved: Atomic<Int>
 
-    init(items: BulkItems, gzip: [UInt8]) {
+    init(items: DeliveryItems, gzip: [UInt8]) {
         self.items = items
         self.gzip = gzip
         unresolved = Atomic(items.count)
@@ -30,20 +65,20 @@ final class BulkChunk: @unchecked Sendable {
     func resolve(_ n: Int) {
         guard n > 0 else { return }
         let left = unresolved.wrappingSubtract(n, ordering: .acquiringAndReleasing).newValue
-        precondition(left >= 0, "bulk items resolved twice")
+        precondition(left >= 0, "items resolved twice")
         health?.delivered(n)
         if left == 0 { acknowledgement?.settle(1) }
     }
 }
 
 /// What `encode` hands to `write`: the chunk of a batch.
-struct EncodedBulk: EncodedPayload {
-    let chunk: BulkChunk
+struct EncodedDelivery: EncodedPayload {
+    let chunk: DeliveryChunk
     var byteCount: Int { chunk.items.body.capacity + chunk.gzip.count + chunk.items.offsets.count * 4 + 64 }
 }
 
 /// Items of one or more chunks sent as one `_bulk` request, and how often they have been tried.
-struct BulkRequest {
+struct DeliveryRequest {
     enum Selection {
         case all
         case range(Range<Int>)
@@ -51,7 +86,7 @@ struct BulkRequest {
     }
 
     struct Part {
-        let chunk: BulkChunk
+        let chunk: DeliveryChunk
         var selection: Selection
 
         var count: Int {
@@ -82,7 +117,7 @@ struct BulkRequest {
 
     var isEmpty: Bool { itemCount == 0 }
 
-    mutating func append(_ chunk: BulkChunk, _ selection: Selection = .all) {
+    mutating func append(_ chunk: DeliveryChunk, _ selection: Selection = .all) {
         let part = Part(chunk: chunk, selection: selection)
         parts.append(part)
         itemCount += part.count
@@ -94,12 +129,12 @@ struct BulkRequest {
     }
 
     /// Every item in request order (the order of the answer's items).
-    func forEachItem(_ body: (BulkChunk, Int) -> Void) {
+    func forEachItem(_ body: (DeliveryChunk, Int) -> Void) {
         for part in parts { part.forEachItem { body(part.chunk, $0) } }
     }
 
     /// A request of the given items, consecutive items of a chunk grouped into one part.
-    init(items: [(BulkChunk, Int)], attempts: Int) {
+    init(items: [(DeliveryChunk, Int)], attempts: Int) {
         self.attempts = attempts
         var k = 0
         while k < items.count {
@@ -122,14 +157,14 @@ struct BulkRequest {
     init() {}
 
     /// The two halves of the request (by item count), each with the same attempt count.
-    func halves() -> (BulkRequest, BulkRequest) {
-        var all: [(BulkChunk, Int)] = []
+    func halves() -> (DeliveryRequest, DeliveryRequest) {
+        var all: [(DeliveryChunk, Int)] = []
         all.reserveCapacity(itemCount)
         forEachItem { all.append(($0, $1)) }
         let middle = all.count / 2
         return (
-            BulkRequest(items: Array(all[..<middle]), attempts: attempts),
-            BulkRequest(items: Array(all[middle...]), attempts: attempts)
+            DeliveryRequest(items: Array(all[..<middle]), attempts: attempts),
+            DeliveryRequest(items: Array(all[middle...]), attempts: attempts)
         )
     }
 
@@ -141,46 +176,30 @@ struct BulkRequest {
         }
     }
 
-    /// Appends the uncompressed NDJSON body of the request to `out`.
-    func appendBody(to out: inout [UInt8]) {
-        for part in parts {
-            let items = part.chunk.items
-            switch part.selection {
-            case .all:
-                out.append(contentsOf: items.body)
-            case .range(let r):
-                out.append(contentsOf: items.body[Int(items.offsets[r.lowerBound])..<Int(items.offsets[r.upperBound])])
-            case .list(let l):
-                for i in l { out.append(contentsOf: items.body[items.range(of: Int(i))]) }
+    /// Appends the uncompressed body of the request to `out`, its items joined by `framing`.
+    func appendBody(to out: inout [UInt8], framing: DeliveryFraming = .concatenated) {
+        guard !framing.isConcatenated else {
+            for part in parts {
+                let items = part.chunk.items
+                switch part.selection {
+                case .all:
+                    out.append(contentsOf: items.body)
+                case .range(let r):
+                    out.append(contentsOf: items.body[Int(items.offsets[r.lowerBound])..<Int(items.offsets[r.upperBound])])
+                case .list(let l):
+                    for i in l { out.append(contentsOf: items.body[items.range(of: Int(i))]) }
+                }
             }
+            return
         }
+        out.append(contentsOf: framing.prefix)
+        var first = true
+        forEachItem { chunk, i in
+            if !first { out.append(contentsOf: framing.separator) }
+            first = false
+            out.append(contentsOf: chunk.items.body[chunk.items.range(of: i)])
+        }
+        out.append(contentsOf: framing.suffix)
     }
 }
 
-/// Whole-buffer gzip with libdeflate, for `_bulk` bodies (a compressor kept per thread).
-enum BulkGzip {
-    /// `input` as one gzip member, in an array of exactly its size.
-    static func member(_ input: [UInt8], level: Int) -> [UInt8] {
-        let bound = CZlib_gzipBound(input.count)
-        let scratch = [UInt8](unsafeUninitializedCapacity: bound) { buffer, count in
-            count = input.withUnsafeBytes { CZlib_gzipWholeCached($0.baseAddress, $0.count, buffer.baseAddress, bound, Int32(level)) }
-        }
-        precondition(!scratch.isEmpty || input.isEmpty, "libdeflate could not compress a bulk body")
-        // A copy of exactly the compressed size: the bound is about the input's size.
-        return Array(scratch[...])
-    }
-
-    /// Appends `input` as one gzip member to `out`.
-    static func append(_ input: [UInt8], level: Int, to out: inout [UInt8]) {
-        let bound = CZlib_gzipBound(input.count)
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: bound))
-        let n = input.withUnsafeBytes { i in
-            out.withUnsafeMutableBytes { o in
-                CZlib_gzipWholeCached(i.baseAddress, i.count, o.baseAddress! + start, bound, Int32(level))
-            }
-        }
-        precondition(n > 0 || input.isEmpty, "libdeflate could not compress a bulk body")
-        out.removeLast(bound - n)
-    }
-}

@@ -6,23 +6,23 @@ import Logging
 
 /// The sending end of the chain: sender threads take requests, send them over their own
 /// connection, classify the answer and act on it (accept, retry, split, dead-letter).
-extension ElasticsearchOutput {
+extension HTTPDeliveryOutput {
     func runSender() {
-        let connection = HTTPConnection(settings: settings)
+        let connection = HTTPConnection(settings: options.connection)
         var buffers = SendBuffers()
         pthread_mutex_lock(&mutex)
         while true {
-            if templateState == .needed && !stopping {
-                templateState = .installing
+            if preparation == .needed && !stopping {
+                preparation = .running
                 pthread_mutex_unlock(&mutex)
-                let installed = installTemplate(connection)
+                let prepared = target.prepare(connection, delivery: self)
                 pthread_mutex_lock(&mutex)
-                templateState = installed ? .installed : .needed
+                preparation = prepared ? .done : .needed
                 pthread_cond_broadcast(&work)
                 continue
             }
             if stopping { break }
-            if templateState == .installed, let request = takeRequest(now: monotonicNow()) {
+            if preparation == .done, let request = takeRequest(now: monotonicNow()) {
                 inFlight += 1
                 pthread_mutex_unlock(&mutex)
                 send(request, on: connection, buffers: &buffers)
@@ -31,7 +31,7 @@ extension ElasticsearchOutput {
                 pthread_cond_broadcast(&progress)
                 continue
             }
-            wait(&work, until: templateState == .installed ? nextWake() : nil)
+            wait(&work, until: preparation == .done ? nextWake() : nil)
         }
         sendersRunning -= 1
         pthread_cond_broadcast(&progress)
@@ -45,66 +45,62 @@ extension ElasticsearchOutput {
     }
 
     /// Sends one request and acts on the answer.
-    func send(_ request: BulkRequest, on connection: HTTPConnection, buffers: inout SendBuffers) {
+    func send(_ request: DeliveryRequest, on connection: HTTPConnection, buffers: inout SendBuffers) {
+        let gzip = options.gzip
         buffers.wire.removeAll(keepingCapacity: true)
-        if config.gzip && request.isWholeGzipChunks {
+        if gzip && request.isWholeGzipChunks {
             for part in request.parts { buffers.wire.append(contentsOf: part.chunk.gzip) }
-        } else if config.gzip {
+        } else if gzip {
             buffers.plain.removeAll(keepingCapacity: true)
-            request.appendBody(to: &buffers.plain)
-            BulkGzip.append(buffers.plain, level: config.compressionLevel, to: &buffers.wire)
+            request.appendBody(to: &buffers.plain, framing: target.framing)
+            Gzip.append(buffers.plain, level: options.compressionLevel, to: &buffers.wire)
         } else {
-            request.appendBody(to: &buffers.wire)
+            request.appendBody(to: &buffers.wire, framing: target.framing)
         }
         let host = withLock { hosts.pick(now: monotonicNow()) }
-        let url = config.hosts[host].baseURL + bulkPath
+        let (method, url) = target.request(base: options.endpoints[host])
         let started = monotonicNow()
         let result = buffers.wire.withUnsafeBytes {
-            connection.send(.post, url: url, body: $0, contentType: .ndjson, gzip: config.gzip)
+            connection.send(
+                method, url: url, body: $0, contentType: target.contentType, gzip: gzip,
+                maxAnswerBytes: target.maxAnswerBytes(itemCount: request.itemCount))
         }
         metrics.request(nanoseconds: Int64(monotonicNow() - started))
-        metrics.sent(bytes: buffers.wire.count, gzip: config.gzip)
-        let answer: ElasticsearchRetry.Answer
-        switch result {
-        case .success(let response): answer = .http(status: response.status, body: response.body)
-        case .failure(let failure): answer = .transport(failure)
-        }
-        let action = ElasticsearchRetry.classify(
-            answer, itemCount: request.itemCount, action: config.action, idsAssigned: idsAssigned)
-        if idsAssigned, config.action == .create, case .http(200..<300, let body) = answer {
-            health.alreadyPresent(AlreadyPresent.count(in: body))
-        }
-        if case .retry(let failure) = action, failure.hostFault {
+        metrics.sent(bytes: buffers.wire.count, gzip: gzip)
+        let answer = HTTPAnswer(result)
+        target.observe(answer, health: health)
+        let verdict = target.classify(answer, itemCount: request.itemCount)
+        if case .retry(let failure) = verdict, failure.hostFault {
             hostFailed(host, failure)
         } else {
             withLock { hosts.succeeded(host) }
         }
-        handle(action, for: request, host: host)
+        handle(verdict, for: request, host: host)
     }
 
-    func handle(_ action: RetryAction, for request: BulkRequest, host: Int) {
-        switch action {
-        case .successful:
+    func handle(_ verdict: DeliveryVerdict, for request: DeliveryRequest, host: Int) {
+        switch verdict {
+        case .delivered:
             for part in request.parts { part.chunk.resolve(part.count) }
         case .retry(let failure):
             retryLater(request, failure, host: host)
         case .split(let failure):
             let (first, second) = request.halves()
             logger.warning(
-                "Elasticsearch refused a bulk request as a whole; sending it again in two halves",
+                "\(target.serverName) refused a \(target.requestName) as a whole; sending it again in two halves",
                 metadata: describe(failure, host: host, ["documents": "\(request.itemCount)"]))
             withLock {
                 ready.insert(contentsOf: [first, second].filter { !$0.isEmpty }, at: 0)
                 pthread_cond_broadcast(&work)
             }
-        case .dontRetry(let failure):
-            var items: [(BulkChunk, Int, BulkFailure)] = []
+        case .deadLetter(let failure):
+            var items: [(DeliveryChunk, Int, DeliveryFailure)] = []
             request.forEachItem { items.append(($0, $1, failure)) }
             deadLetter(items, attempts: request.attempts)
-        case .retryPartial(let outcomes):
-            var retry: [(BulkChunk, Int)] = []
-            var rejected: [(BulkChunk, Int, BulkFailure)] = []
-            var firstRetry: BulkFailure?
+        case .retryItems(let outcomes):
+            var retry: [(DeliveryChunk, Int)] = []
+            var rejected: [(DeliveryChunk, Int, DeliveryFailure)] = []
+            var firstRetry: DeliveryFailure?
             var k = 0
             request.forEachItem { chunk, i in
                 switch outcomes[k] {
@@ -121,39 +117,39 @@ extension ElasticsearchOutput {
             if !rejected.isEmpty { deadLetter(rejected, attempts: request.attempts) }
             if let firstRetry {
                 logger.warning(
-                    "Elasticsearch did not take every document; retrying those",
+                    "\(target.serverName) did not take every document; retrying those",
                     metadata: describe(firstRetry, host: host, ["documents": "\(retry.count)"]))
-                retryLater(BulkRequest(items: retry, attempts: request.attempts), firstRetry, host: host, quiet: true)
+                retryLater(DeliveryRequest(items: retry, attempts: request.attempts), firstRetry, host: host, quiet: true)
             }
         }
     }
 
     /// Schedules the request again after a backoff, or dead-letters it once `retry.max_attempts`
     /// is reached.
-    func retryLater(_ request: BulkRequest, _ failure: BulkFailure, host: Int, quiet: Bool = false) {
+    func retryLater(_ request: DeliveryRequest, _ failure: DeliveryFailure, host: Int, quiet: Bool = false) {
         var request = request
         request.attempts += 1
-        if let maxAttempts = config.retry.maxAttempts, request.attempts >= maxAttempts {
+        if let maxAttempts = options.retry.maxAttempts, request.attempts >= maxAttempts {
             var final = failure
             final.reason = "gave up after \(request.attempts) attempts: " + failure.reason
-            var items: [(BulkChunk, Int, BulkFailure)] = []
+            var items: [(DeliveryChunk, Int, DeliveryFailure)] = []
             request.forEachItem { items.append(($0, $1, final)) }
             deadLetter(items, attempts: request.attempts)
             return
         }
-        let delay = failure.persistent ? config.retry.backoff.maximum : config.retry.backoff.delay(attempt: request.attempts)
+        let delay = failure.persistent ? options.retry.backoff.maximum : options.retry.backoff.delay(attempt: request.attempts)
         request.due = monotonicNow() + UInt64(delay.seconds * 1e9)
         metrics.retried()
-        health.failed("\(failure) (\(config.hosts[host].baseURL))")
+        health.failed("\(failure) (\(options.endpoints[host]))")
         if failure.persistent {
             logger.error(
-                "Elasticsearch refused the request; retrying",
+                "\(target.serverName) refused the request; retrying",
                 metadata: describe(
                     failure, host: host,
                     ["documents": "\(request.itemCount)", "attempt": "\(request.attempts)", "retry_in": "\(ConfigUnits.describe(delay))"]))
         } else if !quiet {
             logger.warning(
-                "bulk request failed; retrying",
+                "\(target.requestName) failed; retrying",
                 metadata: describe(
                     failure, host: host,
                     ["documents": "\(request.itemCount)", "attempt": "\(request.attempts)", "retry_in": "\(ConfigUnits.describe(delay))"]))
@@ -165,14 +161,12 @@ extension ElasticsearchOutput {
     }
 
     /// Writes rejected documents to the dead-letter file; they count as delivered once written.
-    func deadLetter(_ items: [(BulkChunk, Int, BulkFailure)], attempts: Int) {
+    func deadLetter(_ items: [(DeliveryChunk, Int, DeliveryFailure)], attempts: Int) {
         guard !items.isEmpty else { return }
         let now = Timestamp.now()
         var lines: [UInt8] = []
         for (chunk, i, failure) in items {
-            lines += DeadLetterFile.record(
-                source: chunk.items.source(of: i), actionLine: chunk.items.actionLine(of: i), failure: failure, at: now,
-                index: config.index.isConstant ? config.index.source : nil)
+            lines += target.deadLetterRecord(chunk.items, i, failure: failure, at: now)
         }
         do {
             try deadLetters.append(lines)
@@ -182,8 +176,8 @@ extension ElasticsearchOutput {
                 "cannot write the dead-letter file; keeping the documents",
                 metadata: ["path": "\(deadLetters.path)", "error": "\(error)"])
             health.failed("cannot write the dead-letter file \(deadLetters.path): \(error)")
-            var request = BulkRequest(items: items.map { ($0.0, $0.1) }, attempts: 0)
-            request.due = monotonicNow() + UInt64(config.retry.backoff.maximum.seconds * 1e9)
+            var request = DeliveryRequest(items: items.map { ($0.0, $0.1) }, attempts: 0)
+            request.due = monotonicNow() + UInt64(options.retry.backoff.maximum.seconds * 1e9)
             withLock {
                 delayed.append(request)
                 pthread_cond_broadcast(&work)
@@ -199,10 +193,10 @@ extension ElasticsearchOutput {
             "reason": "\(first.reason)",
         ]
         if let status = first.status { metadata["status"] = "\(status)" }
-        logger.warning("documents rejected by Elasticsearch went to the dead-letter file", metadata: metadata)
+        logger.warning("documents rejected by \(target.serverName) went to the dead-letter file", metadata: metadata)
     }
 
-    func hostFailed(_ host: Int, _ failure: BulkFailure) {
+    func hostFailed(_ host: Int, _ failure: DeliveryFailure) {
         let pause = withLock { hosts.failed(host, now: monotonicNow()) }
         if let pause {
             logger.warning(
@@ -210,55 +204,38 @@ extension ElasticsearchOutput {
         }
     }
 
-    func describe(_ failure: BulkFailure, host: Int, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
+    func describe(_ failure: DeliveryFailure, host: Int, _ extra: Logger.Metadata = [:]) -> Logger.Metadata {
         var metadata = extra
-        metadata["host"] = "\(config.hosts[host].baseURL)"
+        metadata["host"] = "\(options.endpoints[host])"
         metadata["type"] = "\(failure.type)"
         if !failure.reason.isEmpty { metadata["reason"] = "\(failure.reason)" }
         if let status = failure.status { metadata["status"] = "\(status)" }
         return metadata
     }
 
-    // MARK: Index template
+    // MARK: For `DeliveryTarget.prepare`
 
-    /// PUTs the index template, retrying until it is accepted; false when the output stops first.
-    func installTemplate(_ connection: HTTPConnection) -> Bool {
-        guard let template = config.template else { return true }
-        var attempt = 0
-        while true {
-            let host = withLock { hosts.pick(now: monotonicNow()) }
-            let url = config.hosts[host].baseURL + "/_index_template/" + template.name
-            let result = template.body.withUnsafeBytes { connection.send(.put, url: url, body: $0, contentType: .json) }
-            let answer: ElasticsearchRetry.Answer
-            switch result {
-            case .success(let response): answer = .http(status: response.status, body: response.body)
-            case .failure(let failure): answer = .transport(failure)
-            }
-            guard let failure = ElasticsearchRetry.classifyTemplate(answer) else {
-                withLock { hosts.succeeded(host) }
-                logger.info(
-                    "index template installed",
-                    metadata: ["template": "\(template.name)", "file": "\(template.file)", "host": "\(config.hosts[host].baseURL)"])
-                return true
-            }
-            if failure.hostFault { hostFailed(host, failure) }
-            health.failed("index template: \(failure) (\(config.hosts[host].baseURL))")
-            attempt += 1
-            let delay = failure.persistent ? config.retry.backoff.maximum : config.retry.backoff.delay(attempt: attempt)
-            let metadata = describe(
-                failure, host: host,
-                ["template": "\(template.name)", "attempt": "\(attempt)", "retry_in": "\(ConfigUnits.describe(delay))"])
-            if failure.persistent {
-                logger.error("the index template was refused; no bulk request goes out until it is installed", metadata: metadata)
-            } else {
-                logger.warning("could not install the index template; retrying", metadata: metadata)
-            }
-            let deadline = monotonicNow() + UInt64(delay.seconds * 1e9)
-            let stopped = withLock { () -> Bool in
-                while !stopping && monotonicNow() < deadline { wait(&work, until: deadline) }
-                return stopping
-            }
-            if stopped { return false }
+    /// The endpoint the next request goes to.
+    public func pickEndpoint() -> Int { withLock { hosts.pick(now: monotonicNow()) } }
+
+    /// The endpoint answered.
+    public func endpointSucceeded(_ host: Int) { withLock { hosts.succeeded(host) } }
+
+    /// Waits until `delay` has passed; true when the output stopped first.
+    public func pause(_ delay: Duration) -> Bool {
+        let deadline = monotonicNow() + UInt64(delay.seconds * 1e9)
+        return withLock { () -> Bool in
+            while !stopping && monotonicNow() < deadline { wait(&work, until: deadline) }
+            return stopping
+        }
+    }
+}
+
+extension HTTPAnswer {
+    init(_ result: Result<HTTPConnection.Response, TransportFailure>) {
+        switch result {
+        case .success(let response): self = .http(status: response.status, body: response.body)
+        case .failure(let failure): self = .transport(failure)
         }
     }
 }

@@ -3,13 +3,13 @@ import Glibc
 #endif
 import DriftwoodCore
 
-/// The JSON-lines file that holds documents Elasticsearch rejected for good (a mapping conflict,
-/// an invalid index name, …). A document counts as delivered once its line is written here.
+/// The JSON-lines file that holds events a server rejected for good (a mapping conflict, a 400
+/// from a webhook, …). An event counts as delivered once its line is written here.
 ///
-/// One line per document: the rejection's `@timestamp`, `error.type`, `error.reason` and
-/// `http.response.status_code`, where it was going (`elasticsearch.action`, `.index`, `.id`)
-/// and the original event, byte for byte, as the string `event.original` (ECS). The event is
-/// kept apart rather than merged with the error fields, because model logs often carry an
+/// One line per event: the rejection's `@timestamp`, `error.type`, `error.reason` and
+/// `http.response.status_code`, where it was going (`elasticsearch.action`, `.index`, `.id`;
+/// `url`) and the original event, byte for byte, as the string `event.original` (ECS). The event
+/// is kept apart rather than merged with the error fields, because model logs often carry an
 /// `error` field of their own.
 final class DeadLetterFile: @unchecked Sendable {
     let path: String
@@ -55,17 +55,15 @@ final class DeadLetterFile: @unchecked Sendable {
         pthread_mutex_unlock(&mutex)
     }
 
-    /// The dead-letter line (with its newline) for one rejected item.
-    /// - Parameters:
-    ///   - source: the event's JSON as sent.
-    ///   - actionLine: the item's action line, `{"create":{"_index":…,"_id":…}}`.
-    ///   - index: the index when the action line leaves it out (it was in the request path).
+    /// The dead-letter line (with its newline) for one rejected item: the rejection's time,
+    /// `error.type`, `error.reason`, `http.response.status_code`, then `destination` (members
+    /// like `,"url":"…"` saying where it was going, already JSON), then the original event as
+    /// the string `event.original`.
     static func record(
-        source: ArraySlice<UInt8>, actionLine: ArraySlice<UInt8>, failure: BulkFailure, at time: Timestamp,
-        index pathIndex: String? = nil
+        source: ArraySlice<UInt8>, failure: DeliveryFailure, at time: Timestamp, destination: [UInt8] = []
     ) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(source.count + failure.reason.utf8.count + 256)
+        out.reserveCapacity(source.count + failure.reason.utf8.count + destination.count + 256)
         out.append(contentsOf: #"{"@timestamp":""#.utf8)
         time.appendRFC3339(to: &out)
         out.append(contentsOf: #"","error":{"type":"#.utf8)
@@ -78,23 +76,7 @@ final class DeadLetterFile: @unchecked Sendable {
             JSONWriter.appendInteger(Int64(status), to: &out)
             out.append(contentsOf: "}}".utf8)
         }
-        let action = JSONValue(json: String(decoding: actionLine, as: UTF8.self))?.members.first
-        if let action {
-            out.append(contentsOf: #","elasticsearch":{"action":"#.utf8)
-            JSONWriter.appendString(action.key, to: &out)
-            if let index = action.value.member(Array("_index".utf8)) {
-                out.append(contentsOf: #","index":"#.utf8)
-                index.appendJSON(to: &out)
-            } else if let pathIndex {
-                out.append(contentsOf: #","index":"#.utf8)
-                JSONWriter.appendString(pathIndex, to: &out)
-            }
-            if let id = action.value.member(Array("_id".utf8)) {
-                out.append(contentsOf: #","id":"#.utf8)
-                id.appendJSON(to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
+        out.append(contentsOf: destination)
         out.append(contentsOf: #","event":{"original":"#.utf8)
         source.withUnsafeBufferPointer { JSONWriter.appendString(utf8: $0, to: &out) }
         out.append(contentsOf: "}}\n".utf8)
