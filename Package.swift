@@ -27,6 +27,7 @@ let package = Package(
     targets: [
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CKafka", linkerSettings: [.linkedLibrary("rdkafka")]),
         .target(
             name: "DriftwoodCore",
             dependencies: [.product(name: "Yams", package: "Yams")],
@@ -35,7 +36,7 @@ let package = Package(
         .target(
             name: "DriftwoodStages",
             dependencies: [
-                "DriftwoodCore", "CZlib", "CCurl",
+                "DriftwoodCore", "CZlib", "CCurl", "CKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -6,6 +6,7 @@ public enum StageCatalog {
     static let entries: [Entry] = [
         .input("file", FileConfig.init) { c, env in try FileInput(config: c, environment: env) },
         .input("stdin", StdinConfig.init) { c, env in StdinInput(config: c, environment: env) },
+        .input("kafka", KafkaInputConfig.init) { c, env in try KafkaInput(config: c, environment: env) },
         .filter("parse", ParseConfig.init) { c, _ in try ParseFilter(config: c) },
         .filter("enrich", EnrichConfig.init) { c, env in try EnrichFilter(config: c, environment: env) },
         .filter("mutate", MutateConfig.init) { c, _ in MutateFilter(config: c) },
@@ -15,11 +16,12 @@ public enum StageCatalog {
         .output("jsonl", JSONLConfig.init) { c, _ in JSONLOutput(config: c) },
         .output("stdout", StdoutConfig.init) { c, _ in StdoutOutput(config: c) },
         .output("elasticsearch", ElasticsearchConfig.init) { c, env in ElasticsearchOutput(config: c, environment: env) },
+        .output("kafka", KafkaOutputConfig.init) { c, env in try KafkaOutput(config: c, environment: env) },
     ]
 
-    /// How each stage type reads its config, by `type:`.
+    /// How each stage type reads its config, by role and `type:` (`StageDescriptor.key`).
     public static let descriptors: [String: StageDescriptor] = Dictionary(
-        uniqueKeysWithValues: entries.map { ($0.descriptor.type, $0.descriptor) })
+        uniqueKeysWithValues: entries.map { ($0.descriptor.key, $0.descriptor) })
 
     /// Builds the stage a spec describes.
     public static func makeInput(_ spec: StageSpec, _ env: StageEnvironment) throws -> any Input {
@@ -35,7 +37,7 @@ public enum StageCatalog {
     }
 
     static func entry(_ spec: StageSpec) -> Entry {
-        entries.first { $0.descriptor.type == spec.type }!
+        entries.first { $0.descriptor.type == spec.type && $0.descriptor.role == spec.role }!
     }
 
     /// One catalog line, type-erased.

@@ -120,10 +120,10 @@ public struct PipelineConfig: Sendable {
             return nil
         }
         let choices = catalog.values.filter { $0.role == role }.map(\.type).sorted()
-        guard let descriptor = catalog[type], descriptor.role == role else {
+        guard let descriptor = catalog[StageDescriptor.key(role, type)] else {
             var message = "unknown \(role.rawValue) type '\(type)' (expected one of \(choices.joined(separator: ", ")))"
             if let hint = closestMatch(to: type, in: choices) { message += "; did you mean '\(hint)'?" }
-            if let other = catalog[type] { message = "'\(type)' is \(other.role.article) \(other.role.rawValue), not \(role.article) \(role.rawValue)" }
+            if let other = catalog.values.first(where: { $0.type == type }) { message = "'\(type)' is \(other.role.article) \(other.role.rawValue), not \(role.article) \(role.rawValue)" }
             probe.error(message, at: probe.node("type"), key: "type")
             return nil
         }
