@@ -55,9 +55,15 @@ final class KafkaMock: @unchecked Sendable {
     func brokerDown(_ id: Int) throws { try command("down \(id)") }
     func brokerUp(_ id: Int) throws { try command("up \(id)") }
 
+    /// Ends the cluster: "quit" on its stdin (a signal may be blocked in the mask it inherited),
+    /// SIGKILL if it is still there after 5 s.
     func stop() {
         guard process.isRunning else { return }
-        kill(process.processIdentifier, SIGTERM)
+        try? input.fileHandleForWriting.write(contentsOf: Data("quit\n".utf8))
+        try? input.fileHandleForWriting.close()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 
@@ -95,9 +101,14 @@ final class KafkaMock: @unchecked Sendable {
 
     /// Produces `lines` (one record each) to `topic` with kcat, keyed `key`.
     func produce(_ lines: [String], to topic: String, key: String? = nil) throws {
+        try produce(raw: Data((lines.joined(separator: "\n") + "\n").utf8), to: topic, key: key)
+    }
+
+    /// Produces the newline-separated records in `data` (bytes as they are) to `topic`.
+    func produce(raw data: Data, to topic: String, key: String? = nil) throws {
         var args = ["-P", "-b", bootstrap, "-t", topic]
         if let key { args += ["-k", key] }
-        let result = try Driftwood.run(args, stdin: Data((lines.joined(separator: "\n") + "\n").utf8), executable: "/usr/bin/kcat")
+        let result = try Driftwood.run(args, stdin: data, executable: "/usr/bin/kcat")
         guard result.code == 0 else { throw Failure(description: "kcat: \(result.stderr)") }
     }
 }
