@@ -30,7 +30,7 @@ import Testing
     static func inputPipeline(_ kafka: KafkaMock, output: String, in dir: URL) throws -> String {
         try Driftwood.write(
             """
-            shutdown_timeout: 20s
+            shutdown_timeout: 50s
             inputs:
               - type: kafka
                 brokers: ["\(kafka.bootstrap.split(separator: ",").joined(separator: "\", \""))"]
@@ -132,7 +132,8 @@ import Testing
         let osmem = try Osmem.start()
         defer { osmem.stop() }
         let dir = try Driftwood.temporaryDirectory()
-        let total = 40_000
+        // osmem-server ingests a few hundred to a few thousand documents a second on a shared machine.
+        let total = 8_000
         try kafka.produce(Self.lines(0..<total), to: "logs")
         let p = try Self.inputPipeline(
             kafka,
@@ -140,20 +141,19 @@ import Testing
                   - type: elasticsearch
                     hosts: ["\(osmem.url)"]
                     index: model-logs
-                    batch: {max_events: 500}
                 """, in: dir)
         let first = try Driftwood.Running(["run", p], directory: dir)
-        let some = MetricsScrape.eventually(timeout: 60) { ((try? osmem.count("model-logs")) ?? 0) >= 5000 }
+        let some = MetricsScrape.eventually(timeout: 60) { ((try? osmem.count("model-logs")) ?? 0) >= 1000 }
         #expect(some, "\(first.stderr)")
         kill(first.pid, SIGKILL)
         _ = first.wait(timeout: 10)
         let atKill = (try? osmem.count("model-logs")) ?? 0
         #expect(atKill < total, "everything was delivered before the kill; the test proves nothing")
         let second = try Driftwood.Running(["run", p], directory: dir)
-        let all = MetricsScrape.eventually(timeout: 120) { ((try? osmem.count("model-logs")) ?? 0) >= total }
+        let all = MetricsScrape.eventually(timeout: 180) { ((try? osmem.count("model-logs")) ?? 0) >= total }
         Thread.sleep(forTimeInterval: 2)
         kill(second.pid, SIGTERM)
-        #expect(second.wait(timeout: 30) == 0, "\(second.stderr)")
+        #expect(second.wait(timeout: 60) == 0, "\(second.stderr)")
         #expect(all, "\(second.stderr)")
         #expect(try osmem.count("model-logs") == total, "a re-consumed record made a second document")
         // Every record is a distinct document: the count is exact only without loss or duplicate.
