@@ -129,7 +129,10 @@ public struct PipelineConfig: Sendable {
         }
         let object = ConfigObject(node: node, path: path, stageType: type, problems: problems)
         _ = object.node("type")
-        let id = object.string("id", default: "\(type)_\(index)")
+        // A type name an input and an output share (`kafka`) says its role in the default id, so a
+        // pipeline with both (a relay) does not get the same id twice.
+        let shared = catalog.values.contains { $0.type == type && $0.role != role }
+        let id = object.string("id", default: shared ? "\(type)_\(role.rawValue)_\(index)" : "\(type)_\(index)")
         var when: Condition?
         if role != .input, let source = object.string("when") {
             do {
