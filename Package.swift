@@ -28,9 +28,11 @@ let package = Package(
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
         .target(name: "CKafka", linkerSettings: [.linkedLibrary("rdkafka")]),
+        // RE2: regular expressions in linear time (parse patterns, `=~`, multiline.start).
+        .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
         .target(
             name: "DriftwoodCore",
-            dependencies: [.product(name: "Yams", package: "Yams")],
+            dependencies: ["CRE2", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -73,5 +75,6 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: ["DriftwoodCore", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings),
-    ]
+    ],
+    cxxLanguageStandard: .cxx17
 )

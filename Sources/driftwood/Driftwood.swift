@@ -60,15 +60,16 @@ struct LogOptions: ParsableArguments {
 
 /// Reading a pipeline file, printing its errors as the contract says.
 enum PipelineFile {
-    static func load(_ path: String) throws -> PipelineConfig {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            FileHandle.standardError.write(Data("\(path): cannot read the pipeline file\n".utf8))
+    static func load(_ path: String, filtersOnly: Bool = false) throws -> PipelineConfig {
+        let text: String
+        do { text = try FileAccess.text(path) } catch {
+            FileHandle.standardError.write(Data("pipeline file: \(error)\n".utf8))
             throw ExitCode(2)
         }
         do {
             return try PipelineConfig.load(
                 text: text, file: path, environment: ProcessInfo.processInfo.environment,
-                catalog: StageCatalog.descriptors)
+                catalog: StageCatalog.descriptors, filtersOnly: filtersOnly)
         } catch {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             let n = error.errors.count

@@ -10,9 +10,37 @@ import UnixSignals
 /// or until SIGINT/SIGTERM: stop reading, drain, exit 0 within `shutdown_timeout`. A second
 /// signal exits at once.
 struct RunCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run a pipeline.")
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a pipeline.",
+        discussion: """
+            A pipeline whose inputs are all in read mode (or stdin) ends once every file is read \
+            and every event delivered. A tail pipeline (file input, mode: tail) never ends by \
+            itself: it logs "caught up" once every file is read to its end and then follows the \
+            files until SIGINT or SIGTERM (or give --once). Either way it ends with one summary \
+            line per input and output (read, delivered, already present, dead-lettered, not \
+            delivered, where the checkpoints are).
+
+            Exit codes: 0 finished or stopped by a signal with everything delivered; 1 a runtime \
+            failure (a stage failed; stopped before everything was delivered: shutdown_timeout \
+            passed, or Elasticsearch never answered); \
+            2 an invalid pipeline file or usage; 130/143 a second SIGINT/SIGTERM (exit at once).
+
+            Relative paths in a pipeline file resolve against the working directory. The ready \
+            pipelines in pipelines/ read these variables (all optional): DRIFTWOOD_HOME (the \
+            repository, where samples/ and templates/ are; default .), MODEL_LOG_PATHS, \
+            ARCHIVE_PATHS, AGGREGATE_DIR, TIME_FIELD (default ts), TIME_FORMAT (default \
+            iso8601), MODEL_REGISTRY, DRIFT_BASELINE, ES_URL, ES_USERNAME, ES_PASSWORD, \
+            ES_TEMPLATE, DRIFTWOOD_DATA_DIR, DRIFTWOOD_METRICS_ADDRESS, ENVIRONMENT. \
+            See docs/running.md.
+            """)
 
     @Argument(help: "The pipeline file.") var pipeline: String
+    @Flag(name: .long, help: "Tail inputs read every file they find to its end, then the run ends once everything is delivered (as Filebeat's --once).")
+    var once = false
+    @Flag(name: .long, help: "Read the files found at the start from their beginning, whatever the checkpoints say (they are still written).")
+    var fromBeginning = false
+    @Flag(name: .long, help: "Skip the health check of elasticsearch outputs at start (GET /, one line on what is wrong, repeated with backoff).")
+    var noHealthcheck = false
     @Option(name: .long, help: "Overrides the pipeline's data_dir (checkpoints, dead letters).") var dataDir: String?
     @Option(name: .long, help: "HOST:PORT for /metrics and /health; overrides metrics.address.")
     var metricsAddress: String?
@@ -42,26 +70,37 @@ struct RunCommand: AsyncParsableCommand {
         }
         let engine: Pipeline
         do {
-            engine = try PipelineBuilder.pipeline(config, logger: logger, hostName: PipelineFile.hostName)
+            engine = try PipelineBuilder.pipeline(
+                config, logger: logger, hostName: PipelineFile.hostName,
+                read: .init(once: once, fromBeginning: fromBeginning))
         } catch {
             logger.critical("cannot start the pipeline", metadata: ["error": "\(error)"])
             await server?.close()
             throw ExitCode(1)
         }
         endpoints.watch(engine)
+        let summary = { [dataDir = config.dataDir] in
+            FailureTally.shared.flush()
+            RunSummary.log(engine, dataDir: dataDir, logger: logger)
+        }
         logger.info(
             "pipeline started",
             metadata: [
                 "pipeline": "\(config.name)", "inputs": "\(config.inputs.count)", "filters": "\(config.filters.count)",
                 "outputs": "\(config.outputs.count)",
             ])
-        let service = PipelineService(engine: engine, shutdownTimeout: config.shutdownTimeout, logger: logger)
-        // Services stop in reverse order: the metrics server answers until the pipeline has drained.
-        var services = [ServiceGroupConfiguration.ServiceConfiguration]()
-        if let server { services.append(.init(service: server)) }
-        services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        // The health check runs beside the pipeline; while an output never answered, a stop does
+        // not wait out shutdown_timeout for deliveries that cannot happen.
+        let healthcheck = noHealthcheck ? nil : StartupHealthcheck.start(config, logger: logger)
+        let service = PipelineService(
+            engine: engine, shutdownTimeout: config.shutdownTimeout, logger: logger,
+            unreachable: { [watch = healthcheck?.watch, ids = Set(StartupHealthcheck.elasticsearchOutputs(config).map(\.id))] in
+                // Never answered, and nothing delivered either (a proxy may refuse GET / only).
+                guard let watch, !watch.allReachable else { return false }
+                return engine.outputHealth.filter { ids.contains($0.output) }.allSatisfy {
+                    $0.report(unhealthyAfter: .seconds(3600)).eventsDelivered == 0
+                }
+            })
         // A second signal exits at once; checkpoints then cover only what was delivered.
         let watcher = Task.detached {
             var seen = 0
@@ -74,14 +113,35 @@ struct RunCommand: AsyncParsableCommand {
                 }
             }
         }
+        // Services stop in reverse order: the metrics server answers until the pipeline has drained.
+        var services = [ServiceGroupConfiguration.ServiceConfiguration]()
+        if let server { services.append(.init(service: server)) }
+        services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         watcher.cancel()
+        healthcheck?.task?.cancel()
+        summary()
+        if service.outcome == .unreachable {
+            CheckpointStore.saveAll()
+            logger.error(
+                "stopped while Elasticsearch could not be reached; what was not delivered is read again next time (the checkpoints cover only what was delivered)"
+            )
+            throw ExitCode(1)
+        }
         if service.outcome == .timedOut {
             CheckpointStore.saveAll()
             logger.error("shutdown_timeout passed before everything was delivered; exiting")
             throw ExitCode(1)
         }
         if engine.hasFailed { throw ExitCode(1) }
+        if let failure = CheckpointStore.failure {
+            logger.error(
+                "the last checkpoint save failed; a restart will read again what was delivered since the last save that succeeded",
+                metadata: ["error": "\(failure)"])
+            throw ExitCode(1)
+        }
         logger.info("pipeline finished", metadata: ["pipeline": "\(config.name)"])
     }
 }
@@ -89,7 +149,7 @@ struct RunCommand: AsyncParsableCommand {
 /// The engine as a lifecycle service: graceful shutdown stops the inputs; `run` returns once
 /// everything read has been delivered, or `shutdown_timeout` after the stop request.
 final class PipelineService: Service, @unchecked Sendable {
-    enum Outcome { case finished, timedOut }
+    enum Outcome { case finished, timedOut, unreachable }
 
     let engine: Pipeline
     let shutdownTimeout: Duration
@@ -98,8 +158,12 @@ final class PipelineService: Service, @unchecked Sendable {
     private var stopRequested: ContinuousClock.Instant?
     private(set) var outcome = Outcome.finished
 
-    init(engine: Pipeline, shutdownTimeout: Duration, logger: Logger) {
+    /// True while some output never answered the health check: a stop then waits only briefly.
+    let unreachable: @Sendable () -> Bool
+
+    init(engine: Pipeline, shutdownTimeout: Duration, logger: Logger, unreachable: @escaping @Sendable () -> Bool = { false }) {
         self.engine = engine
+        self.unreachable = unreachable
         self.shutdownTimeout = shutdownTimeout
         self.logger = logger
     }
@@ -124,6 +188,10 @@ final class PipelineService: Service, @unchecked Sendable {
                     let started = lock.withLock { stopRequested }
                     if let started, ContinuousClock.now - started > shutdownTimeout {
                         lock.withLock { outcome = .timedOut }
+                        break
+                    }
+                    if let started, ContinuousClock.now - started > .seconds(1), unreachable() {
+                        lock.withLock { outcome = .unreachable }
                         break
                     }
                 }

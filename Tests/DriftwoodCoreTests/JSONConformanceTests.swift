@@ -34,6 +34,12 @@ struct JSONConformanceTests {
         #expect(try Self.cases("i_").count > 30)
     }
 
+    /// The y_ cases that repeat a key, and what is kept: the last value, written once.
+    static let duplicateKeyCases = [
+        "y_object_duplicated_key.json": #"{"a":"c"}"#,
+        "y_object_duplicated_key_and_value.json": #"{"a":"b"}"#,
+    ]
+
     @Test func everyYCaseIsAcceptedWithItsValue() throws {
         let cases = try Self.cases("y_")
         #expect(cases.count > 90)
@@ -46,8 +52,10 @@ struct JSONConformanceTests {
                 Issue.record("\(name) rejected: \(error)")
                 continue
             }
-            // Byte-exact: the input with only the white space between tokens removed.
-            #expect(output == stripInsignificantWhitespace(input), "\(name)")
+            // Byte-exact: the input with only the white space between tokens removed (a key
+            // written twice is written once, with its last value).
+            let expected = Self.duplicateKeyCases[name].map { Array($0.utf8) } ?? stripInsignificantWhitespace(input)
+            #expect(output == expected, "\(name)")
             #expect(String(validating: output, as: UTF8.self) != nil, "\(name) output is not UTF-8")
             #expect((try? JSONCompactor.compact(output)) == output, "\(name) not idempotent")
 

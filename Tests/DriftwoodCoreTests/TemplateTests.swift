@@ -59,16 +59,19 @@ import Testing
         #expect(try render("%{+yyyy.MM.dd}", numeric) == "2026.11.24")
     }
 
-    @Test func dateFallsBackToNowWithoutATimestamp() throws {
-        let template = try Template("%{+yyyy.MM.dd}")
-        let pattern = try TimestampPattern("yyyy.MM.dd")
-        for json in [#"{"a":1}"#, #"{"@timestamp":"yesterday"}"#] {
-            let before = Timestamp.now().formatted(pattern)
-            let rendered = template.render(try Fields(json: json))
-            let after = Timestamp.now().formatted(pattern)
-            #expect(rendered == before || rendered == after)
-            #expect(pattern.parse(rendered) != nil)
+    @Test func dateIsUnknownWithoutAUsableTimestamp() throws {
+        // Never the current time: an index or path date always agrees with `@timestamp`.
+        let template = try Template("logs-%{+yyyy.MM.dd}")
+        for json in [
+            #"{"a":1}"#, #"{"@timestamp":"yesterday"}"#, #"{"@timestamp":"292278994-08-17T07:12:55.807Z"}"#,
+            #"{"@timestamp":"10000-01-01T00:00:00.000Z"}"#, #"{"@timestamp":253402300800000}"#,
+            #"{"@timestamp":1e20}"#, #"{"@timestamp":null}"#,
+        ] {
+            #expect(template.render(try Fields(json: json)) == "logs-_unknown_", "\(json)")
         }
+        // The edges of years 0001–9999 still render.
+        #expect(template.render(try Fields(json: #"{"@timestamp":253402300799999}"#)) == "logs-9999.12.31")
+        #expect(template.render(try Fields(json: #"{"@timestamp":"0001-01-01T00:00:00Z"}"#)) == "logs-0001.01.01")
     }
 
     @Test func constantTemplates() throws {
@@ -108,5 +111,13 @@ import Testing
         #expect(pattern?.column == 13)
         #expect(pattern?.message.contains("'hh'") == true)
         #expect(error("%{model")?.description.hasPrefix("column 1: ") == true)
+    }
+
+    @Test func pathPartsHaveSeparatorsAndControlCharactersReplaced() throws {
+        let fields = try Fields(json: #"{"m":"a/b\\c\nd\te\u001bf\u007fg","dot":".."}"#)
+        #expect(try Template("out/%{m}.jsonl").renderPath(fields) == "out/a_b_c_d_e_f_g.jsonl")
+        #expect(try Template("out/%{dot}/x").renderPath(fields) == "out/_/x")
+        // Not a path: left as it is.
+        #expect(try Template("%{m}").render(fields) == "a/b\\c\nd\te\u{1B}f\u{7F}g")
     }
 }

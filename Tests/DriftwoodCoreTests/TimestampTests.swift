@@ -33,6 +33,21 @@ import Testing
         #expect(Timestamp(unixMilliseconds: .min).rfc3339.hasSuffix("Z"))
     }
 
+    @Test func onlyYearsOneThroughNineThousandNineHundredNinetyNineParse() throws {
+        #expect(Timestamp(iso8601: "0000-12-31T23:59:59Z") == nil)
+        #expect(Timestamp(iso8601: "0001-01-01T00:00:00+01:00") == nil)  // 0000-12-31 in UTC
+        #expect(Timestamp(iso8601: "9999-12-31T23:30:00-01:00") == nil)  // 10000-01-01 in UTC
+        #expect(Timestamp(iso8601: "9999-12-31T23:30:00+01:00") != nil)
+        let pattern = try TimestampPattern("yyyy-MM-dd HH:mm:ss")
+        #expect(pattern.parse("0000-06-01 00:00:00") == nil)
+        #expect(pattern.parse("9999-06-01 00:00:00") != nil)
+        #expect(Timestamp(unixMilliseconds: 253_402_300_799_999).isSupported)
+        #expect(!Timestamp(unixMilliseconds: 253_402_300_800_000).isSupported)
+        #expect(Timestamp(unixMilliseconds: -62_135_596_800_000).isSupported)
+        #expect(!Timestamp(unixMilliseconds: -62_135_596_800_001).isSupported)
+        #expect(!Timestamp(unixSeconds: 1e20).isSupported)
+    }
+
     @Test(arguments: [
         ("2026-11-24T12:00:00+02:00", Int64(1_795_514_400_000)),
         ("2026-11-24T04:30:00-0530", 1_795_514_400_000),

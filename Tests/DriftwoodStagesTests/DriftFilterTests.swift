@@ -17,8 +17,11 @@ import Testing
         }
     }
 
+    /// A drift filter with the first round's per-event score map and no reports, which these
+    /// tests check event by event (`DriftReportTests` covers the default and reports).
     static func filter(_ yaml: String, factory: TestMetrics = TestMetrics()) throws -> DriftFilter {
-        DriftFilter(config: try FilterHarness.config(yaml), environment: FilterHarness.environment("drift_0"), factory: factory)
+        let yaml = yaml.replacingOccurrences(of: "{type: drift,", with: "{type: drift, annotate: scores, report_every: 0,")
+        return DriftFilter(config: try FilterHarness.config(yaml), environment: FilterHarness.environment("drift_0"), factory: factory)
     }
 
     static func edges(_ path: String, _ feature: String) throws -> [Double] {
@@ -255,10 +258,10 @@ import Testing
         let e2 = FilterHarness.errors("  - type: drift\n    baseline: \(broken)")
         #expect(e2.count == 1 && e2[0].hasPrefix("p.yml:4:15: filters[0].baseline (drift): \(broken): not valid JSON"))
         let e3 = FilterHarness.errors("  - {type: drift, baseline: \(missing)}")
-        #expect(e3.count == 1 && e3[0].contains("filters[0].baseline (drift): \(missing): no such file"))
+        #expect(e3.count == 1 && e3[0].contains("filters[0].baseline (drift): cannot read \(missing): no such file"))
         let e4 = FilterHarness.errors("  - {type: drift, baseline: \(good), features: [x, cc], metric: psx, window: 0}")
         #expect(e4.contains { $0.contains("filters[0].features (drift): 'cc' is not in the baseline \(good) (did you mean 'c'?); it has: x, c") })
-        #expect(e4.contains { $0.contains("filters[0].metric (drift): expected one of psi, kl, js (did you mean 'psi'?)") })
+        #expect(e4.contains { $0.contains("filters[0].metric (drift): expected one of psi, kl, js, found 'psx' (did you mean 'psi'?)") })
         #expect(e4.contains { $0.contains("filters[0].window (drift): must be at least 1") })
         let e6 = FilterHarness.errors("  - {type: drift, baseline: \(good), threshold: 0.1, resolve_below: 0.2}")
         #expect(e6.count == 1 && e6[0].contains("filters[0].resolve_below (drift): must not be above threshold (0.1)"))

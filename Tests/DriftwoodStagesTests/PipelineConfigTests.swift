@@ -79,14 +79,14 @@ import Testing
 
     @Test func mappingExpected() throws {
         let e = try #require(single("inputs: [{type: stdin}]\noutputs: [{type: stdout}]\nmetrics: 9600\n"))
-        #expect(e.description == "pipelines/model.yml:3:10: metrics: expected a mapping of keys to values")
+        #expect(e.description == "pipelines/model.yml:3:10: metrics: expected a mapping of keys to values, found '9600'")
         let stage = try #require(single("inputs:\n  - stdin\noutputs: [{type: stdout}]\n"))
-        #expect(stage.description == "pipelines/model.yml:2:5: inputs[0]: expected a mapping of keys to values")
+        #expect(stage.description == "pipelines/model.yml:2:5: inputs[0]: expected a mapping of keys to values, found 'stdin'")
     }
 
     @Test func numberExpected() throws {
         let e = try #require(single("inputs:\n  - type: stdin\n    batch_size: lots\noutputs: [{type: stdout}]\n"))
-        #expect(e.description == "pipelines/model.yml:3:17: inputs[0].batch_size (stdin): expected a whole number")
+        #expect(e.description == "pipelines/model.yml:3:17: inputs[0].batch_size (stdin): expected a whole number, found 'lots'")
     }
 
     @Test func boolExpected() throws {
@@ -98,15 +98,15 @@ import Testing
             outputs: [{type: stdout}]
             """
         let e = try #require(single(text))
-        #expect(e.description == "pipelines/model.yml:4:20: filters[0].remove_source (parse): expected true or false")
+        #expect(e.description == "pipelines/model.yml:4:20: filters[0].remove_source (parse): expected true or false, found 'maybe'")
         // A quoted "true" is a string, not a bool.
         let quoted = errors(text.replacingOccurrences(of: "maybe", with: "\"true\""))
-        #expect(quoted.map(\.message) == ["expected true or false"])
+        #expect(quoted.map(\.message) == ["expected true or false, found 'true'"])
     }
 
     @Test func listExpected() throws {
         let e = try #require(single("inputs: {type: stdin}\noutputs: [{type: stdout}]\n"))
-        #expect((e.line, e.column, e.path, e.message) == (1, 9, "inputs", "expected a list"))
+        #expect((e.line, e.column, e.path, e.message) == (1, 9, "inputs", "expected a list, found a mapping"))
     }
 
     // MARK: Missing required keys
@@ -162,7 +162,7 @@ import Testing
             """
         let e = try #require(single(text))
         #expect((e.line, e.column, e.path, e.stageType) == (5, 14, "filters[0].pattern", "parse"))
-        #expect(e.message.hasPrefix("bad regex: "))
+        #expect(e.message.hasPrefix("bad regex '(?<a>[unclosed': missing ]"))
         let noGroups = try #require(single(text.replacingOccurrences(of: "(?<a>[unclosed", with: "[a-z]+")))
         #expect(noGroups.message.contains("no named groups"))
     }
@@ -171,8 +171,8 @@ import Testing
         let all = errors("inputs:\n  - type: stdin\n    max_line_bytes: 10XB\noutputs: [{type: stdout}]\nshutdown_timeout: 30\n")
         // In file order, though top-level settings are read before the stages.
         #expect(all.map(\.description) == [
-            "pipelines/model.yml:3:21: inputs[0].max_line_bytes (stdin): expected a size like 512KiB, 10MiB, 1GiB or a number of bytes",
-            "pipelines/model.yml:5:19: shutdown_timeout: expected a duration like 250ms, 1s, 5m or 1h",
+            "pipelines/model.yml:3:21: inputs[0].max_line_bytes (stdin): expected a size like 512KiB, 10MiB, 1GiB or a number of bytes, found '10XB'",
+            "pipelines/model.yml:5:19: shutdown_timeout: expected a duration like 250ms, 1s, 5m or 1h, found '30'",
         ])
     }
 
@@ -184,7 +184,7 @@ import Testing
 
     @Test func badChoiceSuggests() throws {
         let e = try #require(single("inputs: [{type: stdin}]\noutputs:\n  - type: stdout\n    format: prety\n"))
-        #expect(e.description == "pipelines/model.yml:4:13: outputs[0].format (stdout): expected one of json, pretty (did you mean 'pretty'?)")
+        #expect(e.description == "pipelines/model.yml:4:13: outputs[0].format (stdout): expected one of json, pretty, found 'prety' (did you mean 'pretty'?)")
     }
 
     // MARK: Environment variables
@@ -220,6 +220,99 @@ import Testing
         let a = try #require((empty.filters.first?.config as? EnrichConfig)?.fields.first?.value)
         guard case .json(let json) = a else { Issue.record("expected JSON"); return }
         #expect(String(decoding: json, as: UTF8.self) == #""dev""#)
+    }
+
+    func enrichValues(_ config: PipelineConfig) throws -> [String] {
+        let enrich = try #require(config.filters.first?.config as? EnrichConfig)
+        return enrich.fields.map { field -> String in
+            guard case .json(let json) = field.value else { return "template" }
+            return String(decoding: json, as: UTF8.self)
+        }
+    }
+
+    @Test func aValueFromTheEnvironmentIsNeverYAML() throws {
+        let text = """
+            inputs: [{type: stdin}]
+            filters:
+              - type: enrich
+                fields:
+                  secret: ${DW_SECRET}
+                  quoted: "${DW_SECRET}"
+                  list: ${DW_LIST}
+                  port: ${DW_PORT:-9200}
+            outputs: [{type: stdout}]  # ${DW_ONLY_IN_A_COMMENT}
+            """
+        let config = try load(text, env: ["DW_SECRET": "abc #tail: x", "DW_LIST": "[a, b]"])
+        #expect(try enrichValues(config) == [#""abc #tail: x""#, #""abc #tail: x""#, #""[a, b]""#, "9200"])
+    }
+
+    @Test func undefinedVariablesInEveryScalarStyleAreLocated() throws {
+        let text = """
+            inputs: [{type: stdin}]
+            filters:
+              - type: enrich
+                fields:
+                  plain: x ${DW_P}
+                  single: 'y ${DW_S}'
+                  block: |
+                    first line
+                    second ${DW_B} line
+            outputs: [{type: stdout}]
+            """
+        #expect(errors(text).map { "\($0.line):\($0.column) \($0.message.prefix(28))" } == [
+            "5:16 environment variable 'DW_P'", "6:18 environment variable 'DW_S'", "9:16 environment variable 'DW_B'",
+        ])
+    }
+
+    @Test func aliasBombIsAConfigErrorAtTheAlias() throws {
+        var text = "inputs: [{type: stdin}]\noutputs: [{type: stdout}]\nfilters:\n  - type: enrich\n    fields:\n"
+        text += "      a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for k in 1...8 { text += "      a\(k): &a\(k) [" + Array(repeating: "*a\(k - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        let start = ContinuousClock.now
+        let e = try #require(single(text))
+        #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(e.message.contains("YAML aliases make this file stand for more than 100000 values"))
+        // At an alias (`*a…`) on the line that crossed the budget.
+        let line = text.split(separator: "\n", omittingEmptySubsequences: false)[e.line - 1]
+        #expect(Array(line)[e.column - 1] == "*")
+        // A few aliases are fine.
+        let small = "inputs: [{type: stdin}]\noutputs: [{type: stdout}]\nfilters:\n  - type: enrich\n    fields:\n"
+            + "      a: &v [1, 2]\n      b: *v\n"
+        #expect(try enrichValues(try load(small)) == ["[1,2]", "[1,2]"])
+    }
+
+    @Test func valueErrorsNameTheValueGiven() throws {
+        let text = """
+            inputs:
+              - type: file
+                paths: [/tmp/x.log]
+                mode: tial
+                scan_interval: 5 minutes
+                max_line_bytes: 0
+                batch_size: 0
+            filters:
+              - type: parse
+                format: jsonn
+                remove_source: [true]
+            outputs:
+              - type: elasticsearch
+                hosts: [http://127.0.0.1:9200]
+                concurrency: 100
+                compression_level: 13
+            """
+        let messages = errors(text).map(\.description)
+        for expected in [
+            "inputs[0].mode (file): expected one of tail, read, found 'tial' (did you mean 'tail'?)",
+            "inputs[0].scan_interval (file): expected a duration like 250ms, 1s, 5m or 1h, found '5 minutes'",
+            "inputs[0].max_line_bytes (file): must be at least 1 byte, found '0'",
+            "inputs[0].batch_size (file): must be at least 1, found 0",
+            "filters[0].format (parse): expected one of json, logfmt, regex, found 'jsonn' (did you mean 'json'?)",
+            "filters[0].remove_source (parse): expected true or false, found a list",
+            "outputs[0].concurrency (elasticsearch): must be at most 64, found '100'",
+            "outputs[0].compression_level (elasticsearch): must be at most 12, found '13'",
+        ] {
+            #expect(messages.contains { $0.hasSuffix(expected) }, "\(expected) not in \(messages)")
+        }
     }
 
     // MARK: YAML syntax, duplicate ids, many errors
@@ -314,9 +407,9 @@ import Testing
             typo.description
                 == "pipelines/model.yml:1:36: metrics: unknown key 'unhealthy_afte' (did you mean 'unhealthy_after'?)")
         let zero = try #require(single("metrics: {unhealthy_after: 0s}\n" + stages))
-        #expect(zero.description == "pipelines/model.yml:1:28: metrics.unhealthy_after: must be longer than 0s")
+        #expect(zero.description == "pipelines/model.yml:1:28: metrics.unhealthy_after: must be longer than 0s, found '0s'")
         let port = try #require(single("metrics: {address: localhost}\n" + stages))
-        #expect(port.description == "pipelines/model.yml:1:20: metrics.address: expected HOST:PORT, like 127.0.0.1:9600")
+        #expect(port.description == "pipelines/model.yml:1:20: metrics.address: expected HOST:PORT, like 127.0.0.1:9600, found 'localhost'")
     }
 
     // MARK: Units

@@ -19,6 +19,7 @@ import Testing
         "driftwood_drift_score",  // gauge {feature, metric, group}
         "driftwood_model_error_rate",  // gauge {group}
         "driftwood_model_latency",  // gauge {group, statistic}
+        "driftwood_feature_distribution",  // gauge {feature, group, bin}
         "driftwood_bulk_request_duration_seconds",  // histogram {output}
     ]
 

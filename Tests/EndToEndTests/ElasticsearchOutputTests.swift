@@ -64,6 +64,7 @@ import Testing
         #expect(docs.allSatisfy { ($0["_id"] as? String)?.count == 32 })
         #expect(docs.allSatisfy { ($0["@timestamp"] as? String)?.hasPrefix("2026-11-24T10:00:00.") == true })
         #expect(!second.stderr.contains("dead-letter"))
+        #expect(second.stderr.contains("summary: output es: received 600, delivered 600 (already present 600, dead letters 0)"), "\(second.stderr)")
     }
 
     @Test func installsTheTemplateFirstAndDeadLettersRejectedDocumentsThenReplaysThem() throws {
@@ -87,7 +88,8 @@ import Testing
             ["run", p, "--data-dir", "state"], stdin: Self.lines(300, bad: { $0 % 10 == 3 }), directory: dir,
             timeout: 120)
         #expect(result.code == 0, "\(result.stderr)")
-        let requests = try proxy.recorded()
+        // The health check's GET / aside, the template goes first.
+        let requests = try proxy.recorded().filter { !($0["method"] as? String == "GET" && $0["path"] as? String == "/") }
         #expect(requests.first?["method"] as? String == "PUT")
         #expect(requests.first?["path"] as? String == "/_index_template/model-logs")
         #expect(try osmem.get("/_index_template/model-logs")["index_templates"] != nil)

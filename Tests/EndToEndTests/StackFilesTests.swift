@@ -385,23 +385,29 @@ import Testing
         }
     }
 
-    /// The data view covers the indices the pipelines write, and every field the visualisations
-    /// and the saved search show is mapped by the index template.
+    /// The data views cover the indices the pipelines write (logs and alerts in model-logs-*, reports
+    /// in model-metrics-*), and every field a visualisation or the saved search shows is mapped by
+    /// the index template of its data view.
     @Test func kibanaUsesTheIndicesAndFieldsTheTemplateMaps() throws {
         let objects = try StackFiles.ndjson("deploy/kibana/driftwood.ndjson")
-        let template = try StackFiles.json("templates/model-logs.json")
-        let mapped = StackFiles.mappedFields(ofTemplate: template)
-        let view = try #require(
-            objects.first { $0["type"] as? String == "index-pattern" }?["attributes"] as? [String: Any])
-        #expect(view["timeFieldName"] as? String == "@timestamp")
-        let title = try #require(view["title"] as? String)
-        #expect(
-            StackFiles.glob(title, matches: "model-logs-2026.11.24"), "the data view '\(title)' misses model-logs-*")
+        let templates = [
+            "model-logs-2026.11.24": try StackFiles.json("templates/model-logs.json"),
+            "model-metrics-2026.11.24": try StackFiles.json("templates/model-metrics.json"),
+        ]
+        var mappedByView: [String: Set<String>] = [:]
+        for view in objects where view["type"] as? String == "index-pattern" {
+            let attributes = try #require(view["attributes"] as? [String: Any])
+            #expect(attributes["timeFieldName"] as? String == "@timestamp")
+            let title = try #require(attributes["title"] as? String)
+            let index = try #require(templates.keys.first { StackFiles.glob(title, matches: $0) }, "\(title) matches no index")
+            mappedByView[view["id"] as! String] = StackFiles.mappedFields(ofTemplate: templates[index]!)
+        }
+        #expect(mappedByView.count == 2)
 
-        var fields: Set<String> = []
+        var used: Set<String> = []
         for object in objects {
             let attributes = object["attributes"] as? [String: Any] ?? [:]
-            fields.formUnion(attributes["columns"] as? [String] ?? [])
+            var fields = Set(attributes["columns"] as? [String] ?? [])
             let state = attributes["state"] as? [String: Any]
             let layers = ((state?["datasourceStates"] as? [String: Any])?["formBased"] as? [String: Any])?["layers"]
             for layer in (layers as? [String: Any] ?? [:]).values {
@@ -411,12 +417,19 @@ import Testing
                     }
                 }
             }
+            used.formUnion(fields)
+            let views = (object["references"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "index-pattern" }
+            for view in views {
+                let mapped = try #require(mappedByView[view["id"] as! String])
+                for field in fields.sorted() {
+                    // drift.features.* are mapped by the metrics template's dynamic template.
+                    let dynamic = field.hasPrefix("drift.features.") && mapped.contains("drift.features")
+                    #expect(mapped.contains(field) || dynamic, "\(object["id"]!) shows \(field), which its index template does not map")
+                }
+            }
         }
-        for field in ["log.level", "model", "latency_ms", "drift.score", "alert.type"] {
-            #expect(fields.contains(field), "no visualisation uses \(field)")
-        }
-        for field in fields.sorted() {
-            #expect(mapped.contains(field), "Kibana shows \(field), which templates/model-logs.json does not map")
+        for field in ["log.level", "model", "latency_ms", "drift.max", "drift.weighted", "drift.features.prediction", "alert.type"] {
+            #expect(used.contains(field), "no visualisation uses \(field)")
         }
     }
 
@@ -433,12 +446,16 @@ import Testing
         let properties = (template["template"] as? [String: Any])?["mappings"] as? [String: Any]
         let timestamp = (properties?["properties"] as? [String: Any])?["@timestamp"] as? [String: Any]
         #expect(timestamp?["type"] as? String == "date")
+        let metrics = try StackFiles.json("templates/model-metrics.json")
+        #expect((metrics["index_patterns"] as? [String])?.contains { StackFiles.glob($0, matches: "model-metrics-2026.11.24") } == true)
         // Every pipeline shipping to Elasticsearch writes model-logs-* with this template.
         for name in StackFiles.pipelineNames {
             let text = try StackFiles.text("pipelines/\(name)")
             guard text.contains("type: elasticsearch") else { continue }
             #expect(text.contains(#"index: "model-logs-%{+yyyy.MM.dd}""#), "pipelines/\(name) writes elsewhere")
-            #expect(text.contains("file: templates/model-logs.json"), "pipelines/\(name) does not install the template")
+            #expect(
+                text.contains(#"file: "${ES_TEMPLATE:-${DRIFTWOOD_HOME:-.}/templates/model-logs.json}""#),
+                "pipelines/\(name) does not install the template")
         }
     }
 }

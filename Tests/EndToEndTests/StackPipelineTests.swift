@@ -130,24 +130,35 @@ import Testing
         #expect(["1.4.2", "2.0.1", "0.9.7", "3.1.0"].contains(info["model_version"] as? String ?? ""))
     }
 
-    /// Every field the pipeline emits has a mapping in the index template: explicitly, or by a
-    /// dynamic template's `path_match` (features.*, drift.features.*).
+    /// Every field the pipeline emits has a mapping in the index template its output uses:
+    /// explicitly, or by a dynamic template's `path_match` — templates/model-logs.json for events
+    /// and alerts, templates/model-metrics.json for reports (drift.features.*).
     @Test func theTemplateMapsEveryFieldThePipelineEmits() throws {
-        let template = try StackFiles.json("templates/model-logs.json")
-        let mapped = StackFiles.mappedFields(ofTemplate: template)
-        let globs = StackFiles.dynamicPathMatches(ofTemplate: template)
-        var leaves: Set<String> = []
-        func walk(_ object: [String: Any], prefix: String) {
+        var leaves: [Bool: Set<String>] = [false: [], true: []]
+        func walk(_ object: [String: Any], prefix: String, report: Bool) {
             for (key, value) in object {
                 let path = prefix.isEmpty ? key : "\(prefix).\(key)"
-                if let nested = value as? [String: Any] { walk(nested, prefix: path) } else { leaves.insert(path) }
+                if let nested = value as? [String: Any] {
+                    if path == "drift.distributions" { leaves[report]!.insert(path); continue }
+                    walk(nested, prefix: path, report: report)
+                } else {
+                    leaves[report]!.insert(path)
+                }
             }
         }
-        for event in try Self.filtered() { walk(event, prefix: "") }
-        #expect(leaves.contains("drift.score") && leaves.contains("alert.type") && leaves.contains("features.amount"))
-        for field in leaves.sorted() {
-            let covered = mapped.contains(field) || globs.contains { StackFiles.glob($0, matches: field) }
-            #expect(covered, "templates/model-logs.json has no mapping for \(field)")
+        for event in try Self.filtered() {
+            walk(event, prefix: "", report: (event["event"] as? [String: Any])?["kind"] as? String == "metric")
+        }
+        #expect(leaves[false]!.contains("drift.features") && leaves[false]!.contains("alert.type") && leaves[false]!.contains("features.amount"))
+        #expect(leaves[true]!.contains("drift.max") && leaves[true]!.contains("drift.features.features.amount") && leaves[true]!.contains("monitor.error_rate"))
+        for (report, file) in [(false, "templates/model-logs.json"), (true, "templates/model-metrics.json")] {
+            let template = try StackFiles.json(file)
+            let mapped = StackFiles.mappedFields(ofTemplate: template)
+            let globs = StackFiles.dynamicPathMatches(ofTemplate: template)
+            for field in leaves[report]!.sorted() {
+                let covered = mapped.contains(field) || globs.contains { StackFiles.glob($0, matches: field) }
+                #expect(covered, "\(file) has no mapping for \(field)")
+            }
         }
     }
 }

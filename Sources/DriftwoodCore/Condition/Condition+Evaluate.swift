@@ -35,8 +35,7 @@ extension ConditionNode {
             }
         case .match(let path, let regex):
             guard let value = fields.value(at: path) else { return false }
-            // The one place a String is built per event: Swift's Regex matches Strings only.
-            return value.withStringBytes { regex.matches(String(decoding: $0, as: UTF8.self)) } ?? false
+            return value.withStringBytes { regex.matches($0) } ?? false
         }
     }
 

@@ -79,26 +79,16 @@ enum ConditionLiteral: Sendable, Equatable {
     case null
 }
 
-/// A compiled `=~` regex.
-///
-/// `Regex` is not declared `Sendable`, but a compiled regex is immutable and its lazily lowered
-/// program is published atomically by the standard library, so sharing one between the tasks
-/// that evaluate a condition is safe. Matching runs with Unicode-scalar semantics, as in PCRE,
-/// Oniguruma and RE2 (what users of Logstash, Vector and Fluent Bit expect), which is also
-/// faster than grapheme semantics.
-final class ConditionRegex: @unchecked Sendable {
-    let pattern: String
-    let regex: Regex<AnyRegexOutput>
+/// A compiled `=~` regex (RE2: linear-time matching, see `RE2Regex`).
+final class ConditionRegex: Sendable {
+    let regex: RE2Regex
 
-    init(_ pattern: String) throws {
-        self.pattern = pattern
-        regex = try Regex(pattern).matchingSemantics(.unicodeScalar)
-        // Lower the program now, at load time, rather than on the first event.
-        _ = try? regex.firstMatch(in: "")
+    var pattern: String { regex.pattern }
+
+    init(_ pattern: String) throws(RegexError) {
+        regex = try RE2Regex(pattern)
     }
 
-    /// True when the regex matches anywhere in `text`.
-    func matches(_ text: String) -> Bool {
-        (try? regex.firstMatch(in: text)) != nil
-    }
+    /// True when the regex matches anywhere in `text` (UTF-8).
+    func matches(_ text: UnsafeBufferPointer<UInt8>) -> Bool { regex.matches(text) }
 }

@@ -143,7 +143,7 @@ struct ConditionParser {
             do {
                 regex = try ConditionRegex(source)
             } catch let e {
-                throw error(at: token, "invalid regex \"\(source)\": \(e)")
+                throw error(at: token, "bad regex \"\(source)\": \(e.reason)")
             }
             try advance()
             return .match(path, regex)

@@ -27,15 +27,44 @@ public final class ConfigObject {
         case .scalar(let s) where s.string.isEmpty || s.tag == Tag(.null):
             break  // `key:` with nothing after it reads as an empty mapping
         default:
-            problems.add(node, path: path, stageType: stageType, "expected a mapping of keys to values")
+            problems.add(
+                node, path: path, stageType: stageType,
+                "expected a mapping of keys to values, found \(ConfigObject.describe(node))")
         }
     }
 
     // MARK: Errors
 
-    /// Records a problem at `node` (or at this mapping).
+    /// Records a problem at `node` (or at this mapping). A problem with a value (`at` a scalar)
+    /// names the value given, unless the message quotes it already.
     public func error(_ message: String, at node: Node? = nil, key: String? = nil) {
+        var message = message
+        if let node, !message.contains(", found ") {
+            switch node {
+            case .scalar(let s):
+                let v = s.string
+                if !message.contains("'\(v)'") && !message.contains("\"\(v)\"") && !message.hasPrefix("\(v):") {
+                    message += ", found \(ConfigObject.describe(node))"
+                }
+            default:
+                // "expected a number" at a list or mapping.
+                if message.hasPrefix("expected ") { message += ", found \(ConfigObject.describe(node))" }
+            }
+        }
         problems.add(node ?? self.node, path: key.map { childPath($0) } ?? path, stageType: stageType, message)
+    }
+
+    /// A value as an error message names it: `'5 minutes'` for a scalar (long ones cut), "a
+    /// mapping", "a list".
+    public static func describe(_ node: Node) -> String {
+        switch node {
+        case .scalar(let s):
+            let text = s.string.count > 100 ? s.string.prefix(100) + "…" : Substring(s.string)
+            return "'\(text)'"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
     }
 
     public func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
@@ -74,7 +103,7 @@ public final class ConfigObject {
     public func string(_ key: String) -> String? {
         guard let n = node(key) else { return nil }
         guard case .scalar(let s) = n else {
-            error("expected a string", at: n, key: key)
+            error("expected a string, found \(ConfigObject.describe(n))", at: n, key: key)
             return nil
         }
         return s.string
@@ -108,7 +137,7 @@ public final class ConfigObject {
             return value
         }
         if let min, i < min {
-            error("must be at least \(min)", at: n, key: key)
+            error("must be at least \(min), found \(i)", at: n, key: key)
             return value
         }
         return i
@@ -149,7 +178,7 @@ public final class ConfigObject {
     public func choice(_ key: String, _ choices: [String], default value: String) -> String {
         guard let n = node(key) else { return value }
         guard case .scalar(let s) = n, choices.contains(s.string) else {
-            var message = "expected one of \(choices.joined(separator: ", "))"
+            var message = "expected one of \(choices.joined(separator: ", ")), found \(ConfigObject.describe(n))"
             if case .scalar(let s) = n, let hint = closestMatch(to: s.string, in: choices) {
                 message += " (did you mean '\(hint)'?)"
             }
@@ -168,14 +197,16 @@ public final class ConfigObject {
             var result: [String] = []
             for (k, item) in seq.enumerated() {
                 guard case .scalar(let s) = item else {
-                    problems.add(item, path: "\(childPath(key))[\(k)]", stageType: stageType, "expected a string")
+                    problems.add(
+                        item, path: "\(childPath(key))[\(k)]", stageType: stageType,
+                        "expected a string, found \(ConfigObject.describe(item))")
                     continue
                 }
                 result.append(s.string)
             }
             return result
         default:
-            error("expected a list of strings", at: n, key: key)
+            error("expected a list of strings, found \(ConfigObject.describe(n))", at: n, key: key)
             return nil
         }
     }
@@ -202,7 +233,7 @@ public final class ConfigObject {
     public func list(_ key: String) -> [(path: String, node: Node)]? {
         guard let n = node(key) else { return nil }
         guard case .sequence(let seq) = n else {
-            error("expected a list", at: n, key: key)
+            error("expected a list, found \(ConfigObject.describe(n))", at: n, key: key)
             return nil
         }
         return seq.enumerated().map { ("\(childPath(key))[\($0.offset)]", $0.element) }
@@ -212,7 +243,7 @@ public final class ConfigObject {
     public func pairs(_ key: String) -> [(key: String, value: Node)]? {
         guard let n = node(key) else { return nil }
         guard case .mapping(let mapping) = n else {
-            error("expected a mapping", at: n, key: key)
+            error("expected a mapping, found \(ConfigObject.describe(n))", at: n, key: key)
             return nil
         }
         return mapping.map { ($0.key.string ?? "", $0.value) }

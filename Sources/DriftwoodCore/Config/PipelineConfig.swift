@@ -24,23 +24,19 @@ public struct PipelineConfig: Sendable {
     /// - Parameters:
     ///   - file: the path to name in errors (and whose base name is the default `name`).
     ///   - catalog: the stage types, by `type:`.
+    ///   - filtersOnly: `inputs` and `outputs` may be left out (`driftwood test`).
     public static func load(
-        text: String, file: String, environment: [String: String], catalog: [String: StageDescriptor]
+        text: String, file: String, environment: [String: String], catalog: [String: StageDescriptor],
+        filtersOnly: Bool = false
     ) throws(ConfigErrors) -> PipelineConfig {
         let problems = ConfigProblems(file: file)
-        let (substituted, undefined) = EnvironmentSubstitution.apply(text, environment: environment)
-        for u in undefined {
-            problems.add(
-                line: u.line, column: u.column, path: "", stageType: nil,
-                "environment variable '\(u.name)' is not set (give a default with ${\(u.name):-value})")
-        }
-        let root: Node
+        let composed: Node
         do {
-            guard let node = try Yams.compose(yaml: substituted) else {
+            guard let node = try Yams.compose(yaml: text) else {
                 problems.add(line: 1, column: 1, path: "", stageType: nil, "the pipeline file is empty")
                 throw ConfigErrors(problems.errors)
             }
-            root = node
+            composed = node
         } catch let error as ConfigErrors {
             throw error
         } catch let error as YamlError {
@@ -49,6 +45,10 @@ public struct PipelineConfig: Sendable {
             throw ConfigErrors(problems.errors)
         } catch {
             problems.add(line: 1, column: 1, path: "", stageType: nil, "invalid YAML: \(error)")
+            throw ConfigErrors(problems.errors)
+        }
+        // `${VAR}` goes into scalar values only now, after parsing; aliases are bounded here too.
+        guard let root = ConfigTree.prepare(composed, text: text, environment: environment, problems: problems) else {
             throw ConfigErrors(problems.errors)
         }
 
@@ -79,10 +79,12 @@ public struct PipelineConfig: Sendable {
             sections[role] = []
             guard let items = top.list(role.sectionKey) else {
                 // Present but not a list has been reported already.
-                if role != .filter && !top.has(role.sectionKey) { top.error("missing required key '\(role.sectionKey)'") }
+                if role != .filter && !filtersOnly && !top.has(role.sectionKey) {
+                    top.error("missing required key '\(role.sectionKey)'")
+                }
                 continue
             }
-            if items.isEmpty && role != .filter {
+            if items.isEmpty && role != .filter && !filtersOnly {
                 top.error("needs at least one \(role.rawValue)", at: top.node(role.sectionKey), key: role.sectionKey)
             }
             for (index, item) in items.enumerated() {

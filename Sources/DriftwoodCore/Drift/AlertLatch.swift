@@ -8,6 +8,23 @@ public struct AlertLatch: Sendable {
 
     public init() {}
 
+    /// A latch as saved in a state file.
+    public init(firing: Bool, sinceGauge: Int) {
+        self.firing = firing
+        self.sinceGauge = sinceGauge
+    }
+
+    public var sinceGaugeCount: Int { sinceGauge }
+
+    public func save(to w: inout StateWriter) {
+        w.append(firing)
+        w.append(sinceGauge)
+    }
+
+    public static func restore(from r: inout StateReader) throws -> AlertLatch {
+        AlertLatch(firing: try r.bool(), sinceGauge: try r.int(in: 0...Int(Int32.max)))
+    }
+
     /// What one value did to the alert.
     public struct Step: Sendable {
         /// The alert fired or resolved (`firing` tells which).

@@ -30,7 +30,35 @@ extension Baseline {
         if features.isEmpty { throw BaselineError("\"features\" is empty") }
         let lines = member("lines")?.integer.map(Int.init) ?? 0
         let bins = member("bins")?.integer.map(Int.init) ?? 0
-        return Baseline(features: features, lines: lines, bins: bins)
+        // Optional since the weights came in; a baseline without them reads as before.
+        var importance: [(name: String, weight: Double)]?
+        if let imp = member("importance") {
+            guard imp.kind == .object else { throw BaselineError("\"importance\" must be an object (feature → weight)") }
+            importance = try decodeImportance(imp.members.map { ($0.key, $0.value) })
+        }
+        return Baseline(features: features, lines: lines, bins: bins, importance: importance)
+    }
+
+    /// The file given to `driftwood baseline --importance`: a JSON object of feature → weight.
+    public static func decodeImportance(json bytes: [UInt8]) throws(BaselineError) -> [(name: String, weight: Double)] {
+        let compact: [UInt8]
+        do { compact = try JSONCompactor.compact(bytes) } catch { throw BaselineError("not valid JSON: \(error)") }
+        let root = JSONValue(storage: compact, range: 0..<compact.count, isText: false)
+        guard root.kind == .object else { throw BaselineError("expected a JSON object of feature → weight") }
+        return try decodeImportance(root.members.map { ($0.key, $0.value) })
+    }
+
+    /// Feature → weight (a number at least 0): a baseline's `importance`, or the file given to
+    /// `driftwood baseline --importance`.
+    public static func decodeImportance(_ members: [(String, JSONValue)]) throws(BaselineError) -> [(name: String, weight: Double)] {
+        var result: [(name: String, weight: Double)] = []
+        for (name, value) in members {
+            guard let w = value.number, w.isFinite, w >= 0 else {
+                throw BaselineError("importance of '\(name)': \(value.text) is not a number at least 0")
+            }
+            if let k = result.firstIndex(where: { $0.name == name }) { result[k].weight = w } else { result.append((name, w)) }
+        }
+        return result
     }
 
     static func decodeFeature(_ name: String, _ value: JSONValue) throws(BaselineError) -> FeatureBaseline {
@@ -166,7 +194,18 @@ extension Baseline {
                 text("}}")
             }
         }
-        text("\n  }\n}\n")
+        text("\n  }")
+        if let importance {
+            text(",\n  \"importance\": {")
+            for (i, entry) in importance.enumerated() {
+                if i > 0 { text(", ") }
+                string(entry.name)
+                text(": ")
+                number(entry.weight)
+            }
+            text("}")
+        }
+        text("\n}\n")
         return out
     }
 }

@@ -24,11 +24,17 @@ public struct Baseline: Sendable {
     public var lines: Int
     /// Bins asked for (numeric features may have fewer after merging tied edges).
     public var bins: Int
+    /// Optional weights per feature (e.g. mean |SHAP| from training), in file order:
+    /// `driftwood baseline --importance FILE`.
+    public var importance: [(name: String, weight: Double)]?
+    /// A hash of the file's bytes, set by whoever read it (0 when built in memory).
+    public var contentDigest: UInt64 = 0
 
-    public init(features: [FeatureBaseline], lines: Int, bins: Int) {
+    public init(features: [FeatureBaseline], lines: Int, bins: Int, importance: [(name: String, weight: Double)]? = nil) {
         self.features = features
         self.lines = lines
         self.bins = bins
+        self.importance = importance
     }
 
     /// The feature named `name`.

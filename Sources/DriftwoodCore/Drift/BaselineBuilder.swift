@@ -1,11 +1,11 @@
 /// Profiles reference data line by line and makes a `Baseline` (what `driftwood baseline` does,
 /// minus the files). Pure: feed it JSON lines, ask for the result.
 ///
-/// - Named features (`features:` given): a field whose values are mostly numbers is numeric
-///   (its other values are counted as `invalid`); otherwise categorical.
-/// - Every scalar leaf field (no features given): the same, except that a numeric field with
-///   at most `categoricalMaxDistinct` distinct values, each seen `categoricalMinRepeats` times
-///   on average, is categorical (status codes, class labels), and a field with more than
+/// - A field whose values are mostly numbers is numeric (its other values are counted as
+///   `invalid`), except that a numeric field with at most `categoricalMaxDistinct` distinct
+///   values, each seen `categoricalMinRepeats` times on average, is categorical (status codes,
+///   class labels); otherwise categorical. The choice is the same with and without named features.
+/// - Every scalar leaf field (no features given): besides, a field with more than
 ///   `maxDistinctStrings` distinct strings (ids, timestamps) is left out: it is an identifier,
 ///   not a feature. Arrays and keys holding a dot are left out too.
 ///
@@ -80,7 +80,9 @@ public struct BaselineBuilder {
         self.named = features
         if let features {
             for f in features {
-                profiles.append(Profile())
+                var fresh = Profile()
+                fresh.numberCounts = [:]
+                profiles.append(fresh)
                 profileNames.append(f.text)
             }
         }
@@ -236,7 +238,7 @@ public struct BaselineBuilder {
                 continue
             }
             var numeric = !p.numbers.isEmpty && p.numbers.count >= others
-            if numeric, everyField, let counts = p.numberCounts, p.numbers.count >= counts.count * options.categoricalMinRepeats {
+            if numeric, let counts = p.numberCounts, p.numbers.count >= counts.count * options.categoricalMinRepeats {
                 numeric = false
             }
             if numeric {

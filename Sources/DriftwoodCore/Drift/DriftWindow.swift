@@ -135,3 +135,34 @@ public final class DriftTerms: @unchecked Sendable {  // immutable after init
     deinit { values.deallocate() }
 
 }
+
+extension DriftWindow {
+    /// The window's values (their bins, in ring order) and position, for a state file.
+    public func save(to w: inout StateWriter) {
+        w.append(count)
+        w.append(head)
+        w.append(uint16s: UnsafeBufferPointer(start: ring, count: capacity))
+    }
+
+    /// Replaces the window with a saved one of the same capacity and bins; counts and terms are
+    /// recomputed from the values, so the scores are the ones the saved window gave.
+    public func restore(from r: inout StateReader) throws {
+        let n = try r.int(in: 0...capacity)
+        let h = try r.int(in: 0...(capacity - 1))
+        try r.uint16s(into: UnsafeMutableBufferPointer(start: ring, count: capacity))
+        for i in 0..<binCount { counts[i] = 0 }
+        for i in 0..<n {
+            let b = Int(ring[i])
+            guard b < binCount else { throw StateError("bin \(b) out of range (\(binCount) bins)") }
+            counts[b] += 1
+        }
+        count = n
+        head = n < capacity ? 0 : h
+        if n == capacity { for i in 0..<binCount { terms[i] = term(i, count: Int(counts[i])) } }
+    }
+
+    /// The share of the window's values in each bin (the window's histogram).
+    public var proportions: [Double] {
+        (0..<binCount).map { count == 0 ? 0 : Double(counts[$0]) / Double(count) }
+    }
+}

@@ -72,6 +72,27 @@ public struct ValueWindow: Sendable {
         }
     }
 
+    /// The window as saved in a state file (the running sum too, so the mean is the same bits).
+    public func save(to w: inout StateWriter) {
+        w.append(count)
+        w.append(head)
+        w.append(sum)
+        w.append(sinceResum)
+        for v in ring { w.append(v) }
+    }
+
+    public mutating func restore(from r: inout StateReader) throws {
+        count = try r.int(in: 0...capacity)
+        head = try r.int(in: 0...(capacity - 1))
+        if count < capacity { head = 0 }
+        sum = try r.double()
+        sinceResum = try r.int(in: 0...capacity)
+        for i in 0..<capacity { ring[i] = try r.double() }
+        if keepsSorted {
+            sorted = Array(ring[0..<count]).sorted()
+        }
+    }
+
     /// The mean of the values held (0 when empty).
     public var mean: Double { count == 0 ? 0 : sum / Double(count) }
 
@@ -137,6 +158,26 @@ public struct FlagWindow: Sendable {
             if head == capacity { head = 0 }
         }
         if flag { hits += 1 }
+    }
+
+    public func save(to w: inout StateWriter) {
+        w.append(count)
+        w.append(head)
+        var packed = [UInt8](repeating: 0, count: capacity)
+        for i in 0..<capacity where ring[i] { packed[i] = 1 }
+        w.append(raw: packed)
+    }
+
+    public mutating func restore(from r: inout StateReader) throws {
+        count = try r.int(in: 0...capacity)
+        head = try r.int(in: 0...(capacity - 1))
+        if count < capacity { head = 0 }
+        let packed = try r.raw(capacity)
+        hits = 0
+        for (i, b) in packed.enumerated() {
+            ring[i] = b != 0
+            if ring[i] && i < count { hits += 1 }
+        }
     }
 
     /// hits / count (0 when empty).

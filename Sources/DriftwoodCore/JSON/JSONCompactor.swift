@@ -57,6 +57,20 @@ public struct JSONCompactor {
             throw error
         }
         escapedKeys?.pointee = state.escapedKey
+        if state.duplicateKeys || state.suspectKeys {
+            let rewritten = out.withUnsafeBufferPointer {
+                JSONDuplicateKeys.deduplicated($0.baseAddress!, outStart..<$0.count)
+            }
+            if let rewritten {
+                out.replaceSubrange(outStart..., with: rewritten)
+                if let members {
+                    members.pointee.removeSubrange(memberStart...)
+                    members.pointee += rewritten.withUnsafeBufferPointer {
+                        JSONDuplicateKeys.memberSpans($0, offset: outStart)
+                    }
+                }
+            }
+        }
         return outStart..<out.count
     }
 
@@ -89,7 +103,21 @@ public struct JSONCompactor {
             throw error
         }
         escapedKeys = state.escapedKey
-        return state.changed ? .scratch : .inPlace
+        let placement: Placement = state.changed ? .scratch : .inPlace
+        if state.duplicateKeys || state.suspectKeys {
+            // A key written twice: the text is rewritten into scratch (rare; see JSONDuplicateKeys).
+            let rewritten =
+                placement == .inPlace
+                ? JSONDuplicateKeys.deduplicated(input.baseAddress!, 0..<input.count)
+                : scratch.withUnsafeBufferPointer { JSONDuplicateKeys.deduplicated($0.baseAddress!, 0..<$0.count) }
+            if let rewritten {
+                scratch = rewritten
+                members.pointee.removeSubrange(memberStart...)
+                members.pointee += scratch.withUnsafeBufferPointer { JSONDuplicateKeys.memberSpans($0, offset: 0) }
+                return .scratch
+            }
+        }
+        return placement
     }
 
     /// Where `validate` left the compact text.
@@ -126,6 +154,9 @@ extension JSONCompactor {
         /// Escapes seen in strings so far, and whether a recorded (top-level) key held one.
         var escapes = 0
         var escapedKey = false
+        /// Some object holds a key twice; `suspectKeys`: it may (see `ContainerStack`).
+        var duplicateKeys = false
+        var suspectKeys = false
 
         init(input: UnsafeBufferPointer<UInt8>) {
             // `compact` rejects an empty buffer before this, so the base address exists.
@@ -162,8 +193,8 @@ extension JSONCompactor {
         }
 
         mutating func run(out: inout [UInt8], members: UnsafeMutablePointer<[MemberSpan]>?) throws(JSONSyntaxError) {
-            // Container stack: true = object, false = array. Depth is bounded, so this never grows far.
-            var stack: [Bool] = []
+            // Open containers and their keys. Depth is bounded; keys are at most the input's size.
+            var stack = ContainerStack()
             var pendingKey: (Int32, Int32) = (0, 0)
             var valueStart = 0
             skipWhitespace(&out)
@@ -171,28 +202,28 @@ extension JSONCompactor {
             valueLoop: while true {
                 // Parse one value.
                 guard i < end else { throw fail("expected a value") }
-                let depth1Object = stack.count == 1 && stack[0] && members != nil
+                let depth1Object = members != nil && stack.atTopLevelObject
                 if depth1Object { valueStart = outPosition(out) }
                 switch base[i] {
                 case UInt8(ascii: "{"):
                     i += 1
-                    guard stack.count < JSONCompactor.maxDepth else { throw fail("nesting deeper than \(JSONCompactor.maxDepth)") }
+                    guard stack.depth < JSONCompactor.maxDepth else { throw fail("nesting deeper than \(JSONCompactor.maxDepth)") }
                     skipWhitespace(&out)
                     if i < end && base[i] == UInt8(ascii: "}") {
                         i += 1
                     } else {
-                        stack.append(true)
-                        try readKey(&out, record: stack.count == 1 && members != nil, key: &pendingKey)
+                        stack.push(object: true)
+                        try readKey(&out, record: stack.depth == 1 && members != nil, key: &pendingKey, stack: &stack)
                         continue valueLoop
                     }
                 case UInt8(ascii: "["):
                     i += 1
-                    guard stack.count < JSONCompactor.maxDepth else { throw fail("nesting deeper than \(JSONCompactor.maxDepth)") }
+                    guard stack.depth < JSONCompactor.maxDepth else { throw fail("nesting deeper than \(JSONCompactor.maxDepth)") }
                     skipWhitespace(&out)
                     if i < end && base[i] == UInt8(ascii: "]") {
                         i += 1
                     } else {
-                        stack.append(false)
+                        stack.push(object: false)
                         continue valueLoop
                     }
                 case UInt8(ascii: "\""):
@@ -219,25 +250,28 @@ extension JSONCompactor {
                 // After a value: a separator, a closing bracket, or the end.
                 while true {
                     skipWhitespace(&out)
-                    guard let isObject = stack.last else {
+                    guard !stack.isEmpty else {
                         guard i == end else { throw fail("unexpected data after the JSON value") }
                         if changed || !lazy { flush(&out) }
+                        duplicateKeys = stack.duplicate
+                        suspectKeys = stack.suspect
                         return
                     }
+                    let isObject = stack.inObject
                     guard i < end else { throw fail(isObject ? "expected ',' or '}'" : "expected ',' or ']'") }
                     let b = base[i]
                     if b == UInt8(ascii: ",") {
                         i += 1
                         skipWhitespace(&out)
                         if isObject {
-                            try readKey(&out, record: stack.count == 1 && members != nil, key: &pendingKey)
+                            try readKey(&out, record: stack.depth == 1 && members != nil, key: &pendingKey, stack: &stack)
                         }
                         continue valueLoop
                     }
                     if isObject ? b == UInt8(ascii: "}") : b == UInt8(ascii: "]") {
                         i += 1
-                        stack.removeLast()
-                        if stack.count == 1 && stack[0] && members != nil {
+                        stack.pop()
+                        if members != nil && stack.atTopLevelObject {
                             members!.pointee.append(
                                 MemberSpan(
                                     keyStart: pendingKey.0, keyEnd: pendingKey.1,
@@ -253,12 +287,16 @@ extension JSONCompactor {
 
         /// Reads `"key"` and `:` (white space around allowed); leaves `i` at the value.
         @inline(__always)
-        mutating func readKey(_ out: inout [UInt8], record: Bool, key: inout (Int32, Int32)) throws(JSONSyntaxError) {
+        mutating func readKey(
+            _ out: inout [UInt8], record: Bool, key: inout (Int32, Int32), stack: inout ContainerStack
+        ) throws(JSONSyntaxError) {
             guard i < end, base[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
             i += 1
             let keyStart = outPosition(out)
+            let inputStart = i
             let escapesBefore = escapes
             try scanString(&out)
+            stack.addKey(base, start: inputStart, length: i - 1 - inputStart, escaped: escapes != escapesBefore)
             if record {
                 key = (Int32(truncatingIfNeeded: keyStart), Int32(truncatingIfNeeded: outPosition(out) - 1))
                 if escapes != escapesBefore { escapedKey = true }

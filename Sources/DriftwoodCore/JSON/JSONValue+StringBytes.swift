@@ -2,7 +2,7 @@ extension JSONValue {
     /// Calls `body` with the decoded UTF-8 bytes of a string value and returns its result; nil
     /// for any other kind. Raw text and strings without escapes are lent in place, so the common
     /// case builds no String and copies nothing (conditions and templates run once per event).
-    func withStringBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+    public func withStringBytes<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
         if isText {
             return storage.withUnsafeBufferPointer { body(UnsafeBufferPointer(rebasing: $0[range])) }
         }

@@ -4,7 +4,8 @@
 /// - `%{path}` is the field's value: a string's content, anything else as compact JSON
 ///   (`42`, `true`, `{"a":1}`). Logstash's `%{[a][b]}` spelling is accepted for `%{a.b}`.
 /// - `%{+FORMAT}` is the event's `@timestamp` written with a `TimestampPattern` in UTC; when
-///   `@timestamp` is missing or unreadable, the current time.
+///   `@timestamp` is missing, unreadable or outside years 0001–9999, `_unknown_` (never the
+///   current time: an index or file date always agrees with the event's `@timestamp`).
 /// - A missing, null or empty field renders as `_unknown_`, so a path or index name never gets
 ///   an empty segment.
 public struct Template: Sendable, CustomStringConvertible {
@@ -61,7 +62,7 @@ public struct Template: Sendable, CustomStringConvertible {
 
     func render(_ fields: Fields, into out: inout [UInt8], pathSafe: Bool) {
         // Parsed at most once per render, however many %{+…} parts there are.
-        var timestamp: Timestamp?
+        var timestamp: Timestamp??
         for part in parts {
             switch part {
             case .literal(let bytes):
@@ -83,15 +84,21 @@ public struct Template: Sendable, CustomStringConvertible {
                 }
                 if wasString == nil { value.appendJSON(to: &out) }
             case .time(let pattern):
-                if timestamp == nil { timestamp = Template.eventTime(fields) }
-                pattern.format(timestamp!, into: &out)
+                if timestamp == nil { timestamp = .some(Template.eventTime(fields)) }
+                if let t = timestamp! {
+                    pattern.format(t, into: &out)
+                } else {
+                    out.append(contentsOf: Template.unknownBytes)
+                }
             }
         }
     }
 
     /// Makes `out[from...]` safe as one path segment's part.
     static func sanitizePathPart(_ out: inout [UInt8], from start: Int) {
-        for k in start..<out.count where out[k] == UInt8(ascii: "/") || out[k] == UInt8(ascii: "\\") || out[k] == 0 {
+        // Separators, and every control character (a newline or escape in a file name breaks
+        // `ls`, log lines and scripts): each becomes `_`.
+        for k in start..<out.count where out[k] == UInt8(ascii: "/") || out[k] == UInt8(ascii: "\\") || out[k] < 0x20 || out[k] == 0x7F {
             out[k] = UInt8(ascii: "_")
         }
         let part = out[start...]
@@ -101,13 +108,15 @@ public struct Template: Sendable, CustomStringConvertible {
     }
 
     /// The event's `@timestamp`: RFC 3339 text, or a number read as epoch milliseconds (as
-    /// Elasticsearch reads numeric dates); the current time when it is missing or unreadable.
-    static func eventTime(_ fields: Fields) -> Timestamp {
-        if let value = fields.value(at: .timestamp) {
-            if let t = value.withStringBytes({ Timestamp(iso8601: $0) }) ?? nil { return t }
-            if let ms = value.integer { return Timestamp(unixMilliseconds: ms) }
+    /// Elasticsearch reads numeric dates); nil when it is missing, unreadable or out of range.
+    static func eventTime(_ fields: Fields) -> Timestamp? {
+        guard let value = fields.value(at: .timestamp) else { return nil }
+        if let t = value.withStringBytes({ Timestamp(iso8601: $0) }) ?? nil { return t }
+        if let ms = value.integer {
+            let t = Timestamp(unixMilliseconds: ms)
+            return t.isSupported ? t : nil
         }
-        return .now()
+        return nil
     }
 
     static func compile(_ s: [UInt8]) throws(TemplateError) -> [Part] {

@@ -37,6 +37,13 @@ public struct Timestamp: Sendable, Hashable, Comparable {
         }
     }
 
+    /// The instants an event time may take: years 0001 through 9999 in UTC, what RFC 3339 can
+    /// write and Elasticsearch's `date` type reads. A parsed time outside is `_timestamp_failure`.
+    public static let supportedRange: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
+    /// True when this instant is in `supportedRange`.
+    public var isSupported: Bool { Timestamp.supportedRange.contains(epochMilliseconds) }
+
     /// The current wall-clock time.
     public static func now() -> Timestamp {
         var ts = timespec()
@@ -184,16 +191,20 @@ struct CivilTime {
         millisecond = r % 1000
     }
 
-    /// The instant, or nil when a field is out of range (Feb 30, hour 24, minute 60 …). A leap
-    /// second (`:60`) is accepted and lands on the next minute's first second.
+    /// The instant, or nil when a field is out of range (Feb 30, hour 24, minute 60 …) or the
+    /// instant is outside years 0001–9999 in UTC (`Timestamp.supportedRange`). A leap second
+    /// (`:60`) is accepted and lands on the next minute's first second.
     var timestamp: Timestamp? {
         guard (1...12).contains(month), day >= 1, day <= CivilTime.daysIn(month: month, year: year),
             (0...23).contains(hour), (0...59).contains(minute), (0...60).contains(second),
             (0...999).contains(millisecond)
         else { return nil }
+        // Keep the day arithmetic far from overflow, whatever year the text held.
+        guard (-1_000_000...1_000_000).contains(year) else { return nil }
         let days = CivilTime.days(fromCivil: year, month, day)
         let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetMinutes * 60)
-        return Timestamp(unixMilliseconds: seconds * 1000 + Int64(millisecond))
+        let t = Timestamp(unixMilliseconds: seconds * 1000 + Int64(millisecond))
+        return t.isSupported ? t : nil
     }
 
     static func isLeap(_ y: Int) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }

@@ -14,6 +14,8 @@ import DriftwoodCore
 public final class FilterChain: @unchecked Sendable {
     let stages: [Pipeline.FilterStage]
     let metrics: [StageMetrics]
+    /// Events this chain's filters removed, for the end-of-run summary.
+    public let droppedTotal = EventCount()
     /// The chunk of events between two filters, what the filter in hand made of it, and each
     /// one's index in the batch (`runStage`). Reused from batch to batch.
     var chunk: [Event] = []
@@ -121,7 +123,10 @@ public final class FilterChain: @unchecked Sendable {
             m.eventsIn(eventsIn)
             m.eventsOut(eventsOut)
             // Net of events a filter added (alerts), so a batch that lost some counts them.
-            if eventsIn > eventsOut { m.dropped(eventsIn - eventsOut, reason: "filtered") }
+            if eventsIn > eventsOut {
+                m.dropped(eventsIn - eventsOut, reason: "filtered")
+                droppedTotal.add(eventsIn - eventsOut)
+            }
         }
     }
 

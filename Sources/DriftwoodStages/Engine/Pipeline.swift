@@ -66,6 +66,10 @@ public final class Pipeline: @unchecked Sendable {
     let filterQueue: BatchQueue
     let outputQueues: [BatchQueue]
     let metrics: [String: StageMetrics]
+    /// Events each input read, in input order (the end-of-run summary).
+    let eventsRead: [EventCount]
+    /// Saves and restores the windows of the filters that keep state across restarts.
+    let stateKeeper: FilterStateKeeper?
     private let failed = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
 
@@ -73,9 +77,12 @@ public final class Pipeline: @unchecked Sendable {
     ///   run on threads of their own. When some filter holds state, only the stateless filters
     ///   before the first such one are taken from a copy; the rest are the first chain's own
     ///   instances, which run in batch order behind a turnstile (drift windows, monitor counts).
+    /// - Parameter stateDirectory: where `PersistentFilter`s keep their state (`<data_dir>/state`);
+    ///   nil: their state is not saved. `stateInterval`: seconds between two saves under load.
     public init(
         inputs: [(id: String, input: any Input)], filters: [FilterStage], outputs: [OutputStage],
-        limits: Limits = Limits(), logger: Logger, extraFilterWorkers: [[FilterStage]] = []
+        limits: Limits = Limits(), logger: Logger, extraFilterWorkers: [[FilterStage]] = [],
+        stateDirectory: String? = nil, stateInterval: Double = 1
     ) {
         self.inputs = inputs
         self.filters = filters
@@ -94,19 +101,24 @@ public final class Pipeline: @unchecked Sendable {
         var metrics: [String: StageMetrics] = [:]
         for id in inputs.map(\.id) + filters.map(\.id) + outputs.map(\.id) { metrics[id] = StageMetrics(stage: id) }
         self.metrics = metrics
+        self.eventsRead = inputs.map { _ in EventCount() }
+        stateKeeper = FilterStateKeeper(stages: filters, directory: stateDirectory, interval: stateInterval, logger: logger)
     }
 
     /// Starts every thread and returns at once; `wait()` blocks until the pipeline has finished.
     public func start() {
+        stateKeeper?.restore()
         let inputsLeft = Atomic<Int>(inputs.count)
-        for (id, input) in inputs {
+        for (k, (id, input)) in inputs.enumerated() {
             let m = metrics[id]!
+            let read = eventsRead[k]
             startThread(name: "input \(id)") { [self] in
                 do {
                     try input.run { batch in
                         // An input's events in are the events it read, all handed on.
                         m.eventsIn(batch.count)
                         m.eventsOut(batch.count)
+                        read.add(batch.count)
                         filterQueue.push(moving: &batch, bytes: Self.byteCount(batch))
                     }
                 } catch {
@@ -124,6 +136,7 @@ public final class Pipeline: @unchecked Sendable {
             startThread(name: "filters") { [self] in
                 runFilters(chain)
                 if workersLeft.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+                    stateKeeper?.finish()
                     for queue in outputQueues { queue.close() }
                 }
             }
@@ -169,6 +182,14 @@ public final class Pipeline: @unchecked Sendable {
         return d
     }
 
+    /// Each input's id, the input, and the events it read so far, in pipeline order.
+    public var inputsRead: [(id: String, input: any Input, events: Int)] {
+        inputs.enumerated().map { ($1.id, $1.input, eventsRead[$0].value) }
+    }
+
+    /// Events the filters removed (net of the events they added, batch by batch).
+    public var eventsDroppedByFilters: Int { filterChains.reduce(0) { $0 + $1.droppedTotal.value } }
+
     /// Each output's health, in pipeline order.
     public var outputHealth: [OutputHealth] { outputs.map(\.health) }
 
@@ -177,14 +198,25 @@ public final class Pipeline: @unchecked Sendable {
     private func runFilters(_ chain: FilterChain) {
         var scratch: [Event] = []
         var batch = EventBatch()
-        while filterQueue.pop(into: &batch) == .batch {
+        let keeper = stateKeeper
+        // With state to save, an idle pipeline still saves it, so checkpoints can move.
+        let timeout = keeper.map { min($0.interval, 0.25) }
+        while true {
+            let status = filterQueue.pop(into: &batch, timeout: timeout)
+            if status == .closed { break }
+            if status == .timedOut {
+                if let turnstile { turnstile.whenFree { keeper?.idle() } } else { keeper?.idle() }
+                continue
+            }
             if let turnstile {
                 chain.run(&batch.events, scratch: &scratch, stages: 0..<parallelStages)
                 turnstile.pass(batch.sequence) {
                     chain.run(&batch.events, scratch: &scratch, stages: parallelStages..<filters.count)
+                    keeper?.afterBatch(batch.acknowledgement)
                 }
             } else {
                 chain.run(&batch.events, scratch: &scratch)
+                keeper?.afterBatch(batch.acknowledgement)
             }
             let routed = route(&batch)
             sequencer.submit(routed) { deliver($0) }

@@ -32,9 +32,20 @@ public enum PipelineBuilder {
         }
     }
 
+    /// How `driftwood run` was asked to read (`--once`, `--from-beginning`).
+    public struct ReadOptions: Sendable {
+        public var once = false
+        public var fromBeginning = false
+        public init(once: Bool = false, fromBeginning: Bool = false) {
+            self.once = once
+            self.fromBeginning = fromBeginning
+        }
+    }
+
     /// The whole engine, ready to start.
     public static func pipeline(
-        _ config: PipelineConfig, logger: Logger, hostName: String, limits: Pipeline.Limits = Pipeline.Limits()
+        _ config: PipelineConfig, logger: Logger, hostName: String, limits: Pipeline.Limits = Pipeline.Limits(),
+        read: ReadOptions = ReadOptions()
     ) throws -> Pipeline {
         let outputs = try config.outputs.map { spec -> Pipeline.OutputStage in
             var env = environment(for: spec, config: config, logger: logger, hostName: hostName)
@@ -51,6 +62,8 @@ public enum PipelineBuilder {
         let inputs = try config.inputs.map { spec -> (id: String, input: any Input) in
             var env = environment(for: spec, config: config, logger: logger, hostName: hostName)
             env.fingerprints = fingerprints
+            env.once = read.once
+            env.ignoreCheckpoints = read.fromBeginning
             do { return (spec.id, try StageCatalog.makeInput(spec, env)) } catch {
                 throw BuildError(path: spec.path, type: spec.type, reason: "\(error)")
             }
@@ -63,6 +76,6 @@ public enum PipelineBuilder {
             ? [try filters(config, logger: logger, hostName: hostName)] : []
         return Pipeline(
             inputs: inputs, filters: chain, outputs: outputs, limits: limits, logger: logger,
-            extraFilterWorkers: second)
+            extraFilterWorkers: second, stateDirectory: config.dataDir + "/state")
     }
 }

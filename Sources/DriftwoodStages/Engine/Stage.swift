@@ -119,6 +119,11 @@ public struct StageEnvironment: Sendable {
     public var fingerprints: Bool
     /// Outputs: where `/health` learns of deliveries and failures (nil for inputs and filters).
     public var health: OutputHealth?
+    /// Inputs (`run --once`): a tail input reads every file it finds to its end, then finishes.
+    public var once = false
+    /// Inputs (`run --from-beginning`): the files found at the start are read from their start,
+    /// whatever the checkpoints say (they are still written).
+    public var ignoreCheckpoints = false
 
     public init(
         id: String, pipelineName: String, dataDir: String, logger: Logger, hostName: String, fingerprints: Bool = true,

@@ -10,6 +10,8 @@ final class Turnstile: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var changed = pthread_cond_t()
     private var next: UInt64 = 0
+    /// A body is running (a batch's, or `whenFree`'s).
+    private var running = false
 
     init() {
         pthread_mutex_init(&mutex, nil)
@@ -25,11 +27,27 @@ final class Turnstile: @unchecked Sendable {
     /// not held while `body` runs; the turn is, so bodies never overlap and run in order.
     func pass(_ sequence: UInt64, _ body: () -> Void) {
         pthread_mutex_lock(&mutex)
-        while next != sequence { pthread_cond_wait(&changed, &mutex) }
+        while next != sequence || running { pthread_cond_wait(&changed, &mutex) }
+        running = true
         pthread_mutex_unlock(&mutex)
         body()
         pthread_mutex_lock(&mutex)
+        running = false
         next += 1
+        pthread_cond_broadcast(&changed)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Runs `body` between two batches' turns (no batch body runs meanwhile), without taking a
+    /// turn: an idle worker saving the stateful filters' state.
+    func whenFree(_ body: () -> Void) {
+        pthread_mutex_lock(&mutex)
+        while running { pthread_cond_wait(&changed, &mutex) }
+        running = true
+        pthread_mutex_unlock(&mutex)
+        body()
+        pthread_mutex_lock(&mutex)
+        running = false
         pthread_cond_broadcast(&changed)
         pthread_mutex_unlock(&mutex)
     }

@@ -7,8 +7,8 @@ import DriftwoodCore
 ///  "last_error":"connection_failed: …","last_delivery":null,"events_delivered":0,"events_pending":1024}}}
 /// ```
 public struct HealthReport: Sendable {
-    /// `unhealthy` when some output is blocked (HTTP 503), `degraded` when some output retries,
-    /// else `ok`.
+    /// `unhealthy` when some output is blocked (HTTP 503), `degraded` when some output retries or
+    /// the last checkpoint save failed, else `ok`.
     public enum Status: String, Sendable {
         case ok, degraded, unhealthy
     }
@@ -26,15 +26,21 @@ public struct HealthReport: Sendable {
     /// Whole seconds since driftwood started.
     public var uptimeSeconds: Int
     public var outputs: [Output]
+    /// Why the last save of the file inputs' checkpoints failed; nil while they save. Shown as
+    /// `"checkpoints":{"state":"failing","last_error":…}` (a restart would read again what was
+    /// delivered since the last save).
+    public var checkpointError: String?
 
-    public init(uptimeSeconds: Int, outputs: [Output]) {
+    public init(uptimeSeconds: Int, outputs: [Output], checkpointError: String? = nil) {
         self.uptimeSeconds = uptimeSeconds
         self.outputs = outputs
+        self.checkpointError = checkpointError
     }
 
     public var status: Status {
         if outputs.contains(where: { $0.report.state == .blocked }) { return .unhealthy }
         if outputs.contains(where: { $0.report.state == .retrying }) { return .degraded }
+        if checkpointError != nil { return .degraded }
         return .ok
     }
 
@@ -69,7 +75,13 @@ public struct HealthReport: Sendable {
             JSONWriter.appendInteger(Int64(r.eventsPending), to: &out)
             out.append(UInt8(ascii: "}"))
         }
-        out += Array("}}".utf8)
+        out.append(UInt8(ascii: "}"))
+        if let checkpointError {
+            out += Array(#","checkpoints":{"state":"failing","last_error":"#.utf8)
+            JSONWriter.appendString(checkpointError, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "}"))
         return out
     }
 }

@@ -14,6 +14,15 @@ public enum ModelMetrics {
             factory: factory)
     }
 
+    /// `driftwood_feature_distribution{feature,group,bin}`: the share of a full window's values
+    /// in one bin (numeric: the bin's number from 0; categorical: the value or `__other__`), for
+    /// the features a `drift` filter lists under `distributions` only, recorded at each report.
+    public static func featureDistribution(feature: String, group: String, bin: String, factory: any MetricsFactory) -> Gauge {
+        Gauge(
+            label: "driftwood_feature_distribution", dimensions: [("feature", feature), ("group", group), ("bin", bin)],
+            factory: factory)
+    }
+
     /// `driftwood_model_error_rate{group}`: errors / events over a full window.
     public static func errorRate(group: String, factory: any MetricsFactory) -> Gauge {
         Gauge(label: "driftwood_model_error_rate", dimensions: [("group", group)], factory: factory)

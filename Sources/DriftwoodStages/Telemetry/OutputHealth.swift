@@ -26,11 +26,17 @@ public final class OutputHealth: Sendable {
         public var eventsDelivered: Int
         /// Events handed to the output and not yet delivered.
         public var eventsPending: Int
+        /// Of the delivered: already on the server (409 on `create` with our id).
+        public var eventsAlreadyPresent = 0
+        /// Of the delivered: written to the dead-letter file.
+        public var eventsDeadLettered = 0
     }
 
     struct Record {
         var received = 0
         var delivered = 0
+        var alreadyPresent = 0
+        var deadLettered = 0
         var lastError: String?
         var lastDelivery: Timestamp?
         /// The last delivery, or when work arrived after the output had none: blocked time counts from here.
@@ -66,6 +72,18 @@ public final class OutputHealth: Sendable {
         }
     }
 
+    /// Of the events delivered, `n` were already on the server (409 on `create`).
+    public func alreadyPresent(_ n: Int) {
+        guard n > 0 else { return }
+        record.withLock { $0.alreadyPresent += n }
+    }
+
+    /// Of the events delivered, `n` went to the dead-letter file.
+    public func deadLettered(_ n: Int) {
+        guard n > 0 else { return }
+        record.withLock { $0.deadLettered += n }
+    }
+
     /// An attempt failed and will be retried.
     public func failed(_ error: String) {
         record.withLock { $0.lastError = error }
@@ -86,7 +104,7 @@ public final class OutputHealth: Sendable {
             }
             return Report(
                 state: state, lastError: r.lastError, lastDelivery: r.lastDelivery, eventsDelivered: r.delivered,
-                eventsPending: max(pending, 0))
+                eventsPending: max(pending, 0), eventsAlreadyPresent: r.alreadyPresent, eventsDeadLettered: r.deadLettered)
         }
     }
 }

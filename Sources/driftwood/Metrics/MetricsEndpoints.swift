@@ -71,6 +71,7 @@ final class MetricsEndpoints: Sendable {
         }
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
+        GroupSeries.shared.emit(into: &buffer)
         return buffer
     }
 
@@ -81,6 +82,6 @@ final class MetricsEndpoints: Sendable {
             uptimeSeconds: Int((now - started).components.seconds),
             outputs: outputs.map {
                 HealthReport.Output(id: $0.output, report: $0.report(now: now, unhealthyAfter: unhealthyAfter))
-            })
+            }, checkpointError: CheckpointStore.failure)
     }
 }

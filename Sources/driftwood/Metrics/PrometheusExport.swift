@@ -20,7 +20,7 @@ enum PrometheusExport {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = durationBuckets
-        MetricsSystem.bootstrap(factory)
+        MetricsSystem.bootstrap(GroupSeriesFactory(base: factory, groups: GroupSeries.shared))
         return registry
     }
 }

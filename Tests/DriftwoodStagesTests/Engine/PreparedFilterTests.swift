@@ -70,7 +70,7 @@ import Testing
     static func stages(baseline: String, monitor: String) throws -> [Pipeline.FilterStage] {
         let drift = DriftFilter(
             config: try FilterHarness.config(
-                "  - {type: drift, baseline: \(baseline), features: [x, c], window: 200, group_by: model}"),
+                "  - {type: drift, baseline: \(baseline), features: [x, c], window: 200, group_by: model, annotate: scores}"),
             environment: FilterHarness.environment("drift_0"), factory: TestMetrics())
         let monitor = MonitorFilter(
             config: try FilterHarness.config(monitor), environment: FilterHarness.environment("monitor_0"),

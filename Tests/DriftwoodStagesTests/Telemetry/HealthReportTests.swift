@@ -43,4 +43,17 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(report.json)) as? [String: Any])
         #expect((object["outputs"] as? [String: Any])?.count == 2)
     }
+
+    @Test func aFailingCheckpointSaveIsDegradedAndSaysWhy() throws {
+        let failing = HealthReport(uptimeSeconds: 5, outputs: [], checkpointError: "state/checkpoints.json.tmp: No space left on device")
+        #expect(failing.status == .degraded && failing.httpStatus == 200)
+        #expect(
+            String(decoding: failing.json, as: UTF8.self)
+                == #"{"status":"degraded","uptime_seconds":5,"outputs":{},"checkpoints":{"state":"failing","last_error":"state/checkpoints.json.tmp: No space left on device"}}"#
+        )
+        // A blocked output still makes it unhealthy.
+        let blocked = HealthReport(
+            uptimeSeconds: 5, outputs: [.init(id: "es", report: Self.report(.blocked))], checkpointError: "x")
+        #expect(blocked.status == .unhealthy)
+    }
 }

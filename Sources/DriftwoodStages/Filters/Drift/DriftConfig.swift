@@ -7,6 +7,8 @@ public struct DriftConfig: StageConfig {
     public var baselinePath: String
     /// The baseline, read and checked when the pipeline file is.
     public var baseline: Baseline
+    /// A hash of the baseline file's bytes (a changed baseline starts the windows afresh).
+    public var baselineDigest: UInt64 { baseline.contentDigest }
     /// The features to watch; default: every feature in the baseline.
     public var features: [String]
     /// `psi` | `kl` | `js`; default `psi`.
@@ -23,6 +25,31 @@ public struct DriftConfig: StageConfig {
     /// Windows are kept for at most this many `group_by` values; events of further groups pass
     /// unscored (a warning is logged once). Default 1000.
     public var maxGroups: Int
+    /// What scored events get: `drifting` (default: the tag `drift` and `drift.features` while
+    /// a feature of the event's group is over the threshold), `scores` (the score map on every
+    /// scored event) or `none`.
+    public var annotate: Annotate
+    /// Scored events per group between two score reports (metric events); default `window`;
+    /// 0: no reports.
+    public var reportEvery: Int
+    /// Each watched feature's weight in `weighted`, normalised to sum 1: from the config, else
+    /// the baseline's `importance`, else equal.
+    public var weights: [Double]
+    /// Where the weights came from: `config`, `baseline` or `equal`.
+    public var weightsSource: String
+    /// Optional: `MODEL_DRIFT_DETECTED` alerts (feature `_weighted`) on the weighted score.
+    public var weightedThreshold: Double?
+    /// Features whose window histogram each report carries (and the distribution gauges).
+    public var distributions: [String]
+
+    /// `annotate:` of a drift filter.
+    public enum Annotate: String, Sendable, CaseIterable {
+        case drifting, scores, none
+    }
+
+    /// At most this many values (window × max_groups × features) may be held by one drift
+    /// filter: 2 bytes each, so about 200 MB.
+    public static let maxHeldValues = 100_000_000
 
     public init(_ c: ConfigObject) {
         baselinePath = c.requiredString("baseline") ?? ""
@@ -33,7 +60,10 @@ public struct DriftConfig: StageConfig {
                 baseline = try Self.load(baselinePath)
                 loaded = true
             } catch {
-                c.error("\(baselinePath): \(error)", at: c.node("baseline"), key: "baseline")
+                let text = "\(error)"
+                c.error(
+                    text.hasPrefix("cannot read") ? text : "\(FileAccess.absolute(baselinePath)): \(text)",
+                    at: c.node("baseline"), key: "baseline")
             }
         } else if c.has("baseline") {
             c.error("expected the path of a baseline file", at: c.node("baseline"), key: "baseline")
@@ -65,14 +95,84 @@ public struct DriftConfig: StageConfig {
         window = c.int("window", default: 1000, min: 1)
         groupBy = c.fieldPath("group_by")
         maxGroups = c.int("max_groups", default: 1000, min: 1)
+        annotate = Annotate(rawValue: c.choice("annotate", Annotate.allCases.map(\.rawValue), default: "drifting")) ?? .drifting
+        reportEvery = c.int("report_every", default: window, min: 0)
+        let held = window.multipliedReportingOverflow(by: groupBy == nil ? 1 : maxGroups)
+        let total = held.partialValue.multipliedReportingOverflow(by: max(1, features.count))
+        if held.overflow || total.overflow || total.partialValue > Self.maxHeldValues {
+            let node = c.node("window") ?? c.node("max_groups")
+            c.error(
+                "window \(window) × max_groups \(groupBy == nil ? 1 : maxGroups) × \(features.count) features "
+                    + "would hold more than \(Self.maxHeldValues) values (2 bytes each); lower window or max_groups",
+                at: node, key: c.has("window") ? "window" : "max_groups")
+        }
+        // Importance: from the config, else from the baseline, else equal weights.
+        var raw: [Double] = features.map { _ in 1 }
+        weightsSource = "equal"
+        if let imp = c.object("importance") {
+            var given: [String: Double] = [:]
+            for key in imp.keys {
+                let node = imp.node(key)
+                guard let w = imp.double(key) else { continue }
+                if !features.contains(key) {
+                    var message = "'\(key)' is not a watched feature"
+                    if let hint = closestMatch(to: key, in: features) { message += " (did you mean '\(hint)'?)" }
+                    message += "; watched: \(features.joined(separator: ", "))"
+                    imp.error(message, at: node, key: key)
+                } else if !(w >= 0) || !w.isFinite {
+                    imp.error("weight \(w) must be a number at least 0", at: node, key: key)
+                } else {
+                    given[key] = w
+                }
+            }
+            if imp.keys.isEmpty || (!given.isEmpty && given.values.allSatisfy { $0 == 0 }) {
+                c.error("weights \(given.isEmpty ? "{}" : given.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")) must not all be 0", at: c.node("importance"), key: "importance")
+            }
+            raw = features.map { given[$0] ?? 0 }
+            weightsSource = "config"
+        } else if c.has("importance") {
+            c.error("expected a mapping of feature to weight", at: c.node("importance"), key: "importance")
+        } else if let imp = baseline.importance {
+            let w = features.map { name in imp.first { $0.name == name }?.weight ?? 0 }
+            if w.reduce(0, +) > 0 {
+                raw = w
+                weightsSource = "baseline"
+            }
+        }
+        let sum = raw.reduce(0, +)
+        weights = sum > 0 ? raw.map { $0 / sum } : raw
+        weightedThreshold = c.double("weighted_threshold")
+        if let t = weightedThreshold, !(t >= 0) {
+            c.error("weighted_threshold \(t) must be at least 0", at: c.node("weighted_threshold"), key: "weighted_threshold")
+        }
+        distributions = c.stringList("distributions") ?? []
+        for name in distributions where !features.contains(name) {
+            var message = "'\(name)' is not a watched feature"
+            if let hint = closestMatch(to: name, in: features) { message += " (did you mean '\(hint)'?)" }
+            message += "; watched: \(features.joined(separator: ", "))"
+            c.error(message, at: c.node("distributions"), key: "distributions")
+        }
+    }
+
+    /// What a saved state of this filter depends on: every setting and the baseline's content.
+    public var stateDigest: String {
+        var text = "drift v1\nbaseline=\(String(baselineDigest, radix: 16))\nfeatures=\(features)\n"
+        text += "metric=\(metric.rawValue) threshold=\(threshold) resolve=\(resolveBelow) window=\(window)\n"
+        text += "group_by=\(groupBy?.text ?? "") max_groups=\(maxGroups) annotate=\(annotate.rawValue)\n"
+        text += "report_every=\(reportEvery) weights=\(weights) weighted_threshold=\(weightedThreshold.map { "\($0)" } ?? "")\n"
+        text += "distributions=\(distributions)"
+        return text
     }
 
     /// Reads and checks a baseline file.
     static func load(_ path: String) throws -> Baseline {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw BaselineError("no such file (write one with `driftwood baseline`)")
+        let bytes: [UInt8]
+        do { bytes = try FileAccess.read(path) } catch {
+            let hint = error.reason == "no such file" ? " (write one with `driftwood baseline`)" : ""
+            throw BaselineError("\(error)\(hint)")
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw BaselineError("cannot be read") }
-        return try Baseline.decode([UInt8](data))
+        var baseline = try Baseline.decode(bytes)
+        baseline.contentDigest = fnv1a64(bytes)
+        return baseline
     }
 }

@@ -39,6 +39,14 @@ public final class DriftFilter: Filter {
         let features: UnsafeMutableBufferPointer<FeatureState>
         let windows: [DriftWindow]
         let gauges: [Gauge]
+        /// Events of the group that carried a watched feature so far.
+        var scored = 0
+        /// The importance-weighted score's alert (`weighted_threshold`).
+        var weightedAlert = AlertLatch()
+        /// `driftwood_feature_distribution` per listed feature and bin, made at the first report.
+        var distributionGauges: [[Gauge]] = []
+        /// `driftwood_drift_score{feature="_weighted"}`, made at the first report.
+        var weightedGauge: Gauge?
 
         init(name: String?, windows: [DriftWindow], gauges: [Gauge]) {
             self.name = name
@@ -80,6 +88,14 @@ public final class DriftFilter: Filter {
     let json: UnsafeMutableBufferPointer<UInt8>
     let headRoom: Int
     @exclusivity(unchecked) var pendingAlerts: [Alert] = []
+    /// A score report due right after the event in hand (and its alerts).
+    @exclusivity(unchecked) var pendingReport: DriftReport?
+    /// `drift.features` of a drifting event, being written (`annotate: drifting`).
+    @exclusivity(unchecked) var featureList: [UInt8] = []
+    /// Each feature's name as a JSON string, for `drift.features`.
+    let nameTexts: [[UInt8]]
+    /// Per listed distribution: the feature's index.
+    let distributionFeatures: [Int]
     // Values not counted since the last flush to the skipped-values counters.
     @exclusivity(unchecked) var missing: [Int]
     @exclusivity(unchecked) var invalid: [Int]
@@ -109,6 +125,12 @@ public final class DriftFilter: Filter {
             return (name, path, baseline)
         }
         names = features.map(\.0)
+        nameTexts = names.map { n in
+            var t: [UInt8] = []
+            JSONWriter.appendString(n, to: &t)
+            return t
+        }
+        distributionFeatures = config.distributions.compactMap { d in features.firstIndex { $0.0 == d } }
         let binners = features.map { FeatureBinner($0.2) }
         expected = features.map(\.2.expected)
         terms = expected.map { DriftTerms(expected: $0, capacity: config.window, metric: config.metric) }
@@ -200,6 +222,11 @@ public final class DriftFilter: Filter {
         }
         let group = groups.groups[g]
         let states = group.features
+        group.scored += 1
+        guard config.annotate == .scores else {
+            scoreQuietly(event, group: group, driftIndex: driftIndex, into: &out)
+            return
+        }
         // The drift member, written straight into a buffer sized for the longest one.
         let json = self.json.baseAddress!
         var n = headRoom
@@ -238,6 +265,7 @@ public final class DriftFilter: Filter {
             if step.changed { raise(feature: f, group: group.name, score: score, firing: states[f].alert.firing) }
             if step.recordsGauge { group.gauges[f].record(score) }
         }
+        if full == featureCount { checkWeighted(group) }
         guard full > 0 else {
             out.append(event)
             return
@@ -264,23 +292,146 @@ public final class DriftFilter: Filter {
             event.fields.setMember(Self.driftName, member: member, hint: &driftHint)
         }
         if detected { event.fields.addTag("drift") }
-        Alert.emit(&pendingAlerts, after: event, into: &out, stage: stage, hostName: hostName)
+        emit(event, into: &out)
     }
 
+    /// `annotate: drifting` or `none`: the windows and alerts as with `scores`, and only while
+    /// the group drifts, the tag and `drift.features` (drifting).
+    @inline(__always)
+    func scoreQuietly(_ event: consuming Event, group: Group, driftIndex: Int?, into out: inout [Event]) {
+        let states = group.features
+        let bins = self.bins
+        let drifting = config.annotate == .drifting
+        var full = 0
+        var over = 0
+        for f in 0..<names.count {
+            if bins[f] >= 0, let score = states[f].window.add(bin: bins[f]) { states[f].score = score }
+            guard let score = states[f].score else { continue }
+            full += 1
+            if score > config.threshold {
+                if drifting {
+                    featureList.append(over == 0 ? UInt8(ascii: "[") : UInt8(ascii: ","))
+                    featureList += nameTexts[f]
+                }
+                over += 1
+            }
+            let step = states[f].alert.update(
+                score, threshold: config.threshold, resolveBelow: config.resolveBelow, gaugeInterval: gaugeInterval)
+            if step.changed { raise(feature: f, group: group.name, score: score, firing: states[f].alert.firing) }
+            if step.recordsGauge { group.gauges[f].record(score) }
+        }
+        if full == names.count { checkWeighted(group) }
+        if over > 0 && drifting {
+            featureList += Array(#"]}"#.utf8)
+            var member = Self.driftName.bytes + Array(#"{"features":"#.utf8)
+            member += featureList
+            featureList.removeAll(keepingCapacity: true)
+            member.withUnsafeBufferPointer { m in
+                if let driftIndex {
+                    event.fields.setMember(Self.driftName, member: m, at: driftIndex)
+                } else {
+                    event.fields.setMember(Self.driftName, member: m, hint: &driftHint)
+                }
+            }
+            event.fields.addTag("drift")
+        }
+        emit(event, into: &out)
+    }
+
+    /// With every window of the group full: the weighted score's alert, and the report when due.
+    func checkWeighted(_ group: Group) {
+        let reportDue = config.reportEvery > 0 && group.scored % config.reportEvery == 0
+        guard reportDue || config.weightedThreshold != nil else { return }
+        let states = group.features
+        var weighted = 0.0
+        for f in 0..<names.count { weighted += config.weights[f] * (states[f].score ?? 0) }
+        if let t = config.weightedThreshold {
+            let step = group.weightedAlert.update(weighted, threshold: t, resolveBelow: t, gaugeInterval: gaugeInterval)
+            if step.changed {
+                raise(name: Self.weightedFeature, group: group.name, score: weighted, threshold: t, resolveBelow: t,
+                      firing: group.weightedAlert.firing)
+            }
+        }
+        guard reportDue else { return }
+        var detected = false
+        for f in 0..<names.count where (states[f].score ?? 0) > config.threshold { detected = true }
+        if let t = config.weightedThreshold, weighted > t { detected = true }
+        let histograms = distributionFeatures.map { f -> DriftReport.Histogram in
+            let baseline = config.baseline.feature(names[f])!
+            let current = group.windows[f].proportions
+            switch baseline.distribution {
+            case .numeric(let n):
+                return DriftReport.Histogram(feature: names[f], edges: n.edges, categories: nil, baseline: n.probabilities, current: current)
+            case .categorical(let c):
+                return DriftReport.Histogram(
+                    feature: names[f], edges: nil, categories: c.values + [Baseline.otherKey],
+                    baseline: c.probabilities + [c.other], current: current)
+            }
+        }
+        recordDistributions(group, histograms)
+        if group.weightedGauge == nil {
+            group.weightedGauge = ModelMetrics.driftScore(
+                feature: Self.weightedFeature, metric: config.metric.rawValue, group: group.name ?? "", factory: factory)
+        }
+        group.weightedGauge!.record(weighted)
+        pendingReport = DriftReport(
+            metric: config.metric.rawValue, window: config.window, group: group.name, scored: group.scored,
+            scores: (0..<names.count).map { (names[$0], states[$0].score ?? 0) }, weighted: weighted,
+            detected: detected, distributions: histograms)
+    }
+
+    /// `driftwood_feature_distribution{feature,group,bin}`: the window's share per bin, for the
+    /// listed features only (bins: the bin's number from 0, or the category).
+    func recordDistributions(_ group: Group, _ histograms: [DriftReport.Histogram]) {
+        if group.distributionGauges.isEmpty && !histograms.isEmpty {
+            group.distributionGauges = histograms.map { h in
+                let labels = h.categories ?? (0..<h.current.count).map { "\($0)" }
+                return labels.map {
+                    ModelMetrics.featureDistribution(feature: h.feature, group: group.name ?? "", bin: $0, factory: factory)
+                }
+            }
+        }
+        for (k, h) in histograms.enumerated() {
+            for (b, share) in h.current.enumerated() { group.distributionGauges[k][b].record(share) }
+        }
+    }
+
+    /// Appends the event, its alerts, then its report.
+    @inline(__always)
+    func emit(_ event: consuming Event, into out: inout [Event]) {
+        guard let report = pendingReport else {
+            Alert.emit(&pendingAlerts, after: event, into: &out, stage: stage, hostName: hostName)
+            return
+        }
+        pendingReport = nil
+        let timestamp = event.fields.value(at: .timestamp)
+        let origin = event.origin
+        Alert.emit(&pendingAlerts, after: event, into: &out, stage: stage, hostName: hostName)
+        out.append(report.event(timestamp: timestamp, origin: origin, stage: stage, hostName: hostName))
+    }
+
+    /// `alert.feature` of the importance-weighted score's alerts.
+    static let weightedFeature = "_weighted"
+
     func raise(feature f: Int, group: String?, score: Double, firing: Bool) {
-        let name = names[f]
+        raise(name: names[f], group: group, score: score, threshold: config.threshold, resolveBelow: config.resolveBelow,
+              firing: firing)
+    }
+
+    func raise(name: String, group: String?, score: Double, threshold limit: Double, resolveBelow: Double, firing: Bool) {
         let metric = config.metric.rawValue
         let value = ScoreText.text(score)
-        let threshold = ScoreText.text(config.threshold)
+        let threshold = ScoreText.text(limit)
         let whose = group.map { " (\(config.groupBy!.text) \($0))" } ?? ""
+        let what = name == Self.weightedFeature ? "weighted \(metric) drift \(value)" : "\(metric) drift \(value) on \(name)"
         let message =
             firing
-            ? "\(metric) drift \(value) on \(name)\(whose) exceeds \(threshold)"
-            : "\(metric) drift \(value) on \(name)\(whose) is back at or under \(ScoreText.text(config.resolveBelow))"
+            ? "\(what)\(whose) exceeds \(threshold)"
+            : "\(what)\(whose) is back at or under \(ScoreText.text(resolveBelow))"
         pendingAlerts.append(
             Alert(
                 type: Self.alertType, state: firing ? .firing : .resolved, feature: name, metric: metric, value: score,
-                threshold: config.threshold, window: config.window, group: group, message: message))
+                threshold: limit, window: config.window, group: group, message: message))
         if firing { alertCounter.increment() }
         logger.notice(
             firing ? "drift alert" : "drift alert resolved",

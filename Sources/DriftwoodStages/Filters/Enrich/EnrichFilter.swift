@@ -11,10 +11,12 @@ public final class EnrichFilter: Filter {
     let hostJSON: [UInt8]
     let logger: Logger
     private var eventsSinceCheck = 0
+    let failures: FailureCounter
 
     public init(config: EnrichConfig, environment: StageEnvironment) throws {
         self.config = config
         self.logger = environment.logger
+        failures = FailureCounter(environment)
         registry = try config.modelVersion?.registry.map { try ModelRegistry(path: $0) }
         fixedVersion = config.modelVersion?.value.map { v in
             var json: [UInt8] = []
@@ -41,7 +43,7 @@ public final class EnrichFilter: Filter {
             case .json(let json): ok = event.fields.set(path, json: json)
             case .template(let template): ok = event.fields.set(path, string: template.render(event.fields))
             }
-            if !ok { event.fields.addTag("_field_conflict") }
+            if !ok { conflict(&event.fields) }
         }
         if let m = config.modelVersion {
             if let registry {
@@ -57,9 +59,14 @@ public final class EnrichFilter: Filter {
             if let registry, let name = event.fields.value(at: m.nameField), let v = registry.version(for: name) {
                 version = v
             }
-            if !event.fields.set(m.target, json: version) { event.fields.addTag("_field_conflict") }
+            if !event.fields.set(m.target, json: version) { conflict(&event.fields) }
         }
-        if config.host, !event.fields.set(Self.hostName, json: hostJSON) { event.fields.addTag("_field_conflict") }
+        if config.host, !event.fields.set(Self.hostName, json: hostJSON) { conflict(&event.fields) }
         out.append(event)
+    }
+
+    private func conflict(_ fields: inout Fields) {
+        fields.addTag("_field_conflict")
+        failures.record("_field_conflict") { "cannot set a field: a parent is not an object" }
     }
 }

@@ -8,7 +8,11 @@ public final class ModelRegistry {
     public struct LoadError: Error, CustomStringConvertible {
         public let path: String
         public let reason: String
-        public var description: String { "model registry \(path): \(reason)" }
+        /// The file could not be read at all (the reason names the absolute path).
+        public var unreadable = false
+        public var description: String {
+            unreadable ? "model registry: \(reason)" : "model registry \(FileAccess.absolute(path)): \(reason)"
+        }
     }
 
     public let path: String
@@ -24,8 +28,11 @@ public final class ModelRegistry {
 
     /// Reads a registry file: a mapping of model name to version (any scalar, read as a string).
     public static func load(path: String) throws -> [(String, String)] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw LoadError(path: path, reason: "cannot be read")
+        let text: String
+        do { text = try FileAccess.text(path) } catch {
+            var failure = LoadError(path: path, reason: "\(error)")
+            failure.unreadable = true
+            throw failure
         }
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {

@@ -12,6 +12,12 @@ public struct MonitorConfig: StageConfig {
     public var errorRate: ErrorRate
     /// `latency:` — which field holds the latency, the statistic, and the value that alerts.
     public var latency: Latency
+    /// Events per group between two reports (metric events); default `window`; 0: no reports.
+    public var reportEvery: Int
+
+    /// At most this many values (window × max_groups × 2 windows) may be held by one monitor
+    /// filter: up to 17 bytes each (latency, its sorted copy, the error flag), about 1.7 GB.
+    public static let maxHeldValues = 100_000_000
 
     /// `error_rate:` of a monitor filter.
     public struct ErrorRate: Sendable {
@@ -55,6 +61,14 @@ public struct MonitorConfig: StageConfig {
         window = c.int("window", default: 1000, min: 1)
         groupBy = c.fieldPath("group_by")
         maxGroups = c.int("max_groups", default: 1000, min: 1)
+        reportEvery = c.int("report_every", default: window, min: 0)
+        let held = window.multipliedReportingOverflow(by: (groupBy == nil ? 1 : maxGroups) * 2)
+        if held.overflow || held.partialValue > Self.maxHeldValues {
+            c.error(
+                "window \(window) × max_groups \(groupBy == nil ? 1 : maxGroups) × 2 windows would hold more than "
+                    + "\(Self.maxHeldValues) values; lower window or max_groups",
+                at: c.node("window") ?? c.node("max_groups"), key: c.has("window") ? "window" : "max_groups")
+        }
         var when = try! Condition(Self.defaultErrorCondition)
         var errorThreshold = 0.05
         var errorResolve: Double?
@@ -92,5 +106,13 @@ public struct MonitorConfig: StageConfig {
         latency = Latency(
             field: field, statistic: statistic, threshold: latencyThreshold,
             resolveBelow: latencyResolve ?? latencyThreshold)
+    }
+
+    /// What a saved state of this filter depends on: every setting.
+    public var stateDigest: String {
+        "monitor v1\nwindow=\(window) group_by=\(groupBy?.text ?? "") max_groups=\(maxGroups) report_every=\(reportEvery)\n"
+            + "error_rate.when=\(errorRate.when.source) threshold=\(errorRate.threshold) resolve=\(errorRate.resolveBelow)\n"
+            + "latency.field=\(latency.field.text) statistic=\(latency.statistic.rawValue) threshold=\(latency.threshold) "
+            + "resolve=\(latency.resolveBelow)"
     }
 }

@@ -19,6 +19,8 @@ public final class MonitorFilter: Filter {
         @exclusivity(unchecked) var latencies: ValueWindow
         @exclusivity(unchecked) var errorAlert = AlertLatch()
         @exclusivity(unchecked) var latencyAlert = AlertLatch()
+        /// Events of the group counted so far.
+        @exclusivity(unchecked) var events = 0
         let errorGauge: Gauge
         let latencyGauge: Gauge
 
@@ -109,17 +111,31 @@ public final class MonitorFilter: Filter {
                 PathSet.withKeyBytes(p, slot.range, isText: slot.isText) { groupID(named: $0) }
             }
         }
-        // Alerts from an earlier filter pass on uncounted, as do events without a group_by value.
+        // Alerts and reports from an earlier filter pass on uncounted, as do events without a group_by value.
         guard !seen.isAlert, let g = groupIndex else {
             out.append(event)
             return
         }
         let group = groups.groups[g]
+        group.events += 1
         group.errors.add(seen.isError)
         if group.errors.isFull { checkErrorRate(group) }
         if let latency = seen.latency {
             group.latencies.add(latency)
             if group.latencies.isFull { checkLatency(group) }
+        }
+        if config.reportEvery > 0 && group.events % config.reportEvery == 0 && group.errors.isFull {
+            let latency: Double? =
+                group.latencies.isFull
+                ? (config.latency.statistic.quantile.map { group.latencies.quantile($0) } ?? group.latencies.mean) : nil
+            let report = MonitorReport(
+                group: group.name, window: config.window, events: group.events, errorRate: group.errors.rate,
+                statistic: config.latency.statistic.rawValue, field: config.latency.field.text, latency: latency)
+            let timestamp = event.fields.value(at: .timestamp)
+            let origin = event.origin
+            Alert.emit(&pendingAlerts, after: event, into: &out, stage: stage, hostName: hostName)
+            out.append(report.event(timestamp: timestamp, origin: origin, stage: stage, hostName: hostName))
+            return
         }
         Alert.emit(&pendingAlerts, after: event, into: &out, stage: stage, hostName: hostName)
     }
@@ -240,6 +256,8 @@ final class MonitorPreparer: EventPreparer {
     let errorRate: Condition
     let hasGroup: Bool
     static let alertKind = Array("alert".utf8)
+    /// Reports (`event.kind: metric`) of an earlier drift or monitor filter are not counted either.
+    static let metricKind = Array("metric".utf8)
     static let errorLevel = Array("ERROR".utf8)
 
     /// `watched`: `event.kind`, the latency field, then the `group_by` field if any, then
@@ -266,7 +284,7 @@ final class MonitorPreparer: EventPreparer {
             event.fields.withBytes { p in
                 if slots[0].found {
                     seen.isAlert = PathSet.withKeyBytes(p, slots[0].range, isText: slots[0].isText) {
-                        $0.elementsEqual(Self.alertKind)
+                        $0.elementsEqual(Self.alertKind) || $0.elementsEqual(Self.metricKind)
                     }
                 }
                 if slots[1].found, !slots[1].isText { seen.latency = NumberText.parse(p, slots[1].range) }

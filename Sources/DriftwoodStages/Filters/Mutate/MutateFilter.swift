@@ -5,7 +5,13 @@ import DriftwoodCore
 public final class MutateFilter: Filter {
     let config: MutateConfig
 
-    public init(config: MutateConfig) { self.config = config }
+    /// Counts the failure tags this filter adds (a rate-limited warning).
+    let failures: FailureCounter?
+
+    public init(config: MutateConfig, failures: FailureCounter? = nil) {
+        self.config = config
+        self.failures = failures
+    }
 
     /// Per-event work only: safe to run in several filter workers.
     public var isStateless: Bool { true }
@@ -17,11 +23,15 @@ public final class MutateFilter: Filter {
                 if !(to.components.starts(with: from.components)) { event.fields.remove(from) }
             } else {
                 event.fields.addTag("_field_conflict")
+                failures?.record("_field_conflict") { "cannot rename '\(from.text)' to '\(to.text)': a parent is not an object" }
             }
         }
         for (from, to) in config.copy {
             guard let value = event.fields.value(at: from) else { continue }
-            if !event.fields.set(to, value: value) { event.fields.addTag("_field_conflict") }
+            if !event.fields.set(to, value: value) {
+                event.fields.addTag("_field_conflict")
+                failures?.record("_field_conflict") { "cannot copy '\(from.text)' to '\(to.text)': a parent is not an object" }
+            }
         }
         for (path, conversion) in config.convert {
             guard let value = event.fields.value(at: path) else { continue }
@@ -29,6 +39,7 @@ public final class MutateFilter: Filter {
                 event.fields.set(path, json: json)
             } else {
                 event.fields.addTag("_convert_failure")
+                failures?.record("_convert_failure") { "'\(path.text)' holds \(String(decoding: value.json.prefix(60), as: UTF8.self)), not convertible to \(conversion)" }
             }
         }
         for path in config.remove { event.fields.remove(path) }

@@ -23,6 +23,8 @@ public struct ParseConfig: StageConfig {
         public var field: FieldPath
         /// Tried in order: `iso8601` | `unix` | `unix_ms` | a pattern like `yyyy-MM-dd HH:mm:ss.SSS`.
         public var formats: [String]
+        /// Remove the time field once it became `@timestamp` (a value that failed is kept).
+        public var remove = false
     }
 
     public init(_ c: ConfigObject) {
@@ -44,7 +46,7 @@ public struct ParseConfig: StageConfig {
                         c.error("the pattern has no named groups like (?<level>...)", at: c.node("pattern"), key: "pattern")
                     }
                 } catch {
-                    c.error("bad regex: \(error)", at: c.node("pattern"), key: "pattern")
+                    c.error("bad regex '\(pattern)': \(error.reason)", at: c.node("pattern"), key: "pattern")
                 }
             } else {
                 c.error("missing required key 'pattern' (format: regex needs one)")
@@ -61,8 +63,9 @@ public struct ParseConfig: StageConfig {
                     t.error("formats[\(k)]: '\(format)' is not iso8601, unix, unix_ms or a valid pattern: \(error)", at: t.node("formats"), key: "formats")
                 }
             }
+            let remove = t.bool("remove", default: false)
             t.finish()
-            if let f { timestamp = TimestampConfig(field: f, formats: formats) }
+            if let f { timestamp = TimestampConfig(field: f, formats: formats, remove: remove) }
         }
     }
 }

@@ -16,13 +16,16 @@ public final class ParseFilter: Filter {
     /// Reused for the compact copy of lines that are not compact already.
     private var scratch: [UInt8] = []
     private var spans: [MemberSpan] = []
+    /// Counts the failure tags this filter adds (a rate-limited warning).
+    let failures: FailureCounter?
 
-    public init(config: ParseConfig) throws {
+    public init(config: ParseConfig, failures: FailureCounter? = nil) throws {
         self.config = config
+        self.failures = failures
         sourceName = config.field.components.count == 1 ? config.field.components[0] : nil
         removeSource = config.removeSource
         rootTarget = config.target == nil
-        regex = try config.pattern.map(RegexPattern.init) ?? nil
+        regex = try config.pattern.map { pattern throws in try RegexPattern(pattern) }
         timestampFormats = try (config.timestamp?.formats ?? []).map(TimestampFormat.init)
         scratch.reserveCapacity(4096)
         spans.reserveCapacity(32)
@@ -42,6 +45,7 @@ public final class ParseFilter: Filter {
             if let t = config.timestamp { setTimestamp(&event.fields, from: t.field) }
         } else {
             event.fields.addTag("_parse_failure")
+            failures?.record("_parse_failure") { "field '\(config.field.text)' is not \(config.format.rawValue)" }
         }
         out.append(event)
     }
@@ -91,7 +95,7 @@ public final class ParseFilter: Filter {
         guard ok else { return false }
         var overwritesSource = false
         if let target = config.target {
-            if !fields.set(target, json: scratch) { fields.addTag("_field_conflict") }
+            if !fields.set(target, json: scratch) { conflict(&fields, target) }
             overwritesSource = target == config.field
         } else {
             guard scratch.first == UInt8(ascii: "{") else { return false }
@@ -135,15 +139,20 @@ public final class ParseFilter: Filter {
     }
 
     private func parseRegex(_ fields: inout Fields) -> Bool {
-        guard let regex, let text = fields.value(at: config.field)?.string,
-            let captures = regex.captures(text)
-        else { return false }
-        return store(
-            captures.map { capture in
-                var json: [UInt8] = []
-                JSONWriter.appendString(String(capture.value), to: &json)
-                return (capture.name, json)
-            }, in: &fields)
+        guard let regex, let value = fields.value(at: config.field) else { return false }
+        // Matched on the field's bytes where they lie; each capture becomes a JSON string.
+        let pairs: [(String, [UInt8])]?? = value.withStringBytes { text in
+            regex.captures(text).map { captures in
+                captures.map { capture in
+                    var json: [UInt8] = []
+                    json.reserveCapacity(capture.range.count + 2)
+                    JSONWriter.appendString(utf8: UnsafeBufferPointer(rebasing: text[capture.range]), to: &json)
+                    return (capture.name, json)
+                }
+            }
+        }
+        guard let found = pairs, let pairs = found else { return false }
+        return store(pairs, in: &fields)
     }
 
     /// Sets parsed (key, JSON) pairs at the root or under the target.
@@ -157,13 +166,13 @@ public final class ParseFilter: Filter {
                 object += json
             }
             object.append(UInt8(ascii: "}"))
-            if !fields.set(target, json: object) { fields.addTag("_field_conflict") }
+            if !fields.set(target, json: object) { conflict(&fields, target) }
         } else {
             for (key, json) in pairs {
                 // A dotted key (`a.b=1`) nests, like every field path in driftwood. A key that is
                 // no path (`a..b`) is kept under its own name rather than dropped.
                 if let path = FieldPath(key) {
-                    if !fields.set(path, json: json) { fields.addTag("_field_conflict") }
+                    if !fields.set(path, json: json) { conflict(&fields, path) }
                 } else {
                     fields.setRaw(name: Array(key.utf8), json: json)
                 }
@@ -177,9 +186,17 @@ public final class ParseFilter: Filter {
 
     // MARK: Timestamp
 
+    private func conflict(_ fields: inout Fields, _ path: FieldPath) {
+        fields.addTag("_field_conflict")
+        failures?.record("_field_conflict") { "cannot set '\(path.text)': a parent is not an object" }
+    }
+
+    /// A time that does not parse keeps its field (`timestamp.remove` removes it only once it
+    /// became `@timestamp`).
     private func setTimestamp(_ fields: inout Fields, from path: FieldPath) {
         guard let value = fields.value(at: path) else {
             fields.addTag("_timestamp_failure")
+            failures?.record("_timestamp_failure") { "the time field '\(path.text)' is missing" }
             return
         }
         for format in timestampFormats {
@@ -188,10 +205,14 @@ public final class ParseFilter: Filter {
                 t.appendRFC3339(to: &json)
                 json.append(UInt8(ascii: "\""))
                 fields.set(.timestamp, json: json)
+                if config.timestamp?.remove == true { fields.remove(path) }
                 return
             }
         }
         fields.addTag("_timestamp_failure")
+        failures?.record("_timestamp_failure") {
+            "the time field '\(path.text)' holds \(String(decoding: value.json.prefix(60), as: UTF8.self)), in none of the formats \(config.timestamp?.formats ?? [])"
+        }
     }
 }
 
@@ -216,10 +237,12 @@ enum TimestampFormat {
             return Timestamp(iso8601: Array(s.utf8))
         case .unix:
             guard let d = value.number ?? value.string.flatMap(Double.init), d.isFinite else { return nil }
-            return Timestamp(unixSeconds: d)
+            let t = Timestamp(unixSeconds: d)
+            return t.isSupported ? t : nil
         case .unixMilliseconds:
             guard let d = value.number ?? value.string.flatMap(Double.init), d.isFinite, abs(d) < 1e17 else { return nil }
-            return Timestamp(unixMilliseconds: Int64(d))
+            let t = Timestamp(unixMilliseconds: Int64(d))
+            return t.isSupported ? t : nil
         case .pattern(let p):
             guard let s = value.string else { return nil }
             return p.parse(Array(s.utf8))

@@ -1,52 +1,51 @@
-/// A user's regex with named groups, compiled once.
-public final class RegexPattern {
-    let regex: Regex<AnyRegexOutput>
+import DriftwoodCore
+
+/// A user's regex with named groups, compiled once (RE2: matching is linear in the line).
+public final class RegexPattern: Sendable {
+    let regex: RE2Regex
     /// The named groups, in pattern order.
     public let names: [String]
+    /// For each named group, its group number (1-based) minus one, parallel to `names`.
+    let indexes: [Int]
 
-    public init(_ pattern: String) throws {
-        regex = try Regex(pattern)
-        names = Self.names(in: pattern, regex: regex)
+    public init(_ pattern: String) throws(RegexError) {
+        regex = try RE2Regex(pattern)
+        var names: [String] = []
+        var indexes: [Int] = []
+        for (k, name) in regex.groupNames.enumerated() {
+            if let name {
+                names.append(name)
+                indexes.append(k)
+            }
+        }
+        self.names = names
+        self.indexes = indexes
     }
 
     /// The named groups of `pattern`; throws when it does not compile.
-    public static func groupNames(_ pattern: String) throws -> [String] {
-        names(in: pattern, regex: try Regex(pattern))
+    public static func groupNames(_ pattern: String) throws(RegexError) -> [String] {
+        try RegexPattern(pattern).names
     }
 
-    /// Swift's Regex does not list its group names, so find `(?<name>` / `(?P<name>` in the source
-    /// and keep those the compiled regex confirms.
-    static func names(in pattern: String, regex: Regex<AnyRegexOutput>) -> [String] {
-        var result: [String] = []
-        let chars = Array(pattern)
-        var i = 0
-        while i + 3 < chars.count {
-            if chars[i] == "\\" {
-                i += 2
-                continue
-            }
-            if chars[i] == "(", chars[i + 1] == "?" {
-                var j = i + 2
-                if j < chars.count, chars[j] == "P" { j += 1 }
-                if j < chars.count, chars[j] == "<", j + 1 < chars.count, chars[j + 1] != "=", chars[j + 1] != "!" {
-                    if let close = chars[(j + 1)...].firstIndex(of: ">") {
-                        let name = String(chars[(j + 1)..<close])
-                        if regex.contains(captureNamed: name), !result.contains(name) { result.append(name) }
-                    }
-                }
-            }
-            i += 1
+    /// Named captures of the first match in `text` as byte ranges of `text` (a group that took no
+    /// part is left out), or nil when it does not match.
+    public func captures(_ text: UnsafeBufferPointer<UInt8>) -> [(name: String, range: Range<Int>)]? {
+        guard let groups = regex.groups(in: text) else { return nil }
+        var result: [(name: String, range: Range<Int>)] = []
+        result.reserveCapacity(names.count)
+        for (name, k) in zip(names, indexes) {
+            if let range = groups[k] { result.append((name, range)) }
         }
         return result
     }
 
     /// Named captures of the first match in `text`, or nil when it does not match.
     public func captures(_ text: String) -> [(name: String, value: Substring)]? {
-        guard let match = try? regex.firstMatch(in: text) else { return nil }
-        var result: [(name: String, value: Substring)] = []
-        for name in names {
-            if let value = match.output[name]?.substring { result.append((name, value)) }
+        var text = text
+        return text.withUTF8 { bytes in
+            captures(bytes).map { found in
+                found.map { ($0.name, Substring(String(decoding: UnsafeBufferPointer(rebasing: bytes[$0.range]), as: UTF8.self))) }
+            }
         }
-        return result
     }
 }

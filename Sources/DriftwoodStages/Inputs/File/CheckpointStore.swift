@@ -4,6 +4,7 @@ import Glibc
 import DriftwoodCore
 import Foundation
 import Logging
+import Metrics
 import Synchronization
 
 /// `<data_dir>/checkpoints.json`, shared by the file inputs of a pipeline.
@@ -13,6 +14,11 @@ import Synchronization
 /// fsync of the directory — so a crash or power loss leaves the old file or the new one, never
 /// a mix. A file that cannot be read is moved aside with a warning, and the inputs start as if
 /// new: never a crash loop.
+///
+/// A save that fails (a full disk, a read-only directory) is retried every `interval`, counted in
+/// `driftwood_checkpoint_failures_total`, logged (the first at once, then at most every 10
+/// seconds with the count since), and makes `/health` `degraded` until a save succeeds; when
+/// the last save before the exit failed, `driftwood run` exits 1.
 public final class CheckpointStore: @unchecked Sendable {
     public let path: String
     let logger: Logger
@@ -28,6 +34,12 @@ public final class CheckpointStore: @unchecked Sendable {
     /// Serialises saves (the writer thread, and `save()` at close); guards `lastWriteFailed`.
     private let saving = NSLock()
     private var lastWriteFailed = false
+    /// Failed saves not yet logged, and when the last log line about them was written.
+    private var unloggedFailures = 0
+    private var lastFailureLog = 0.0
+    /// Why this store's last save failed; nil after a save that succeeded.
+    private let lastFailure = Mutex<String?>(nil)
+    private let failures = Counter(label: "driftwood_checkpoint_failures_total")
 
     /// Stores by path, so the file inputs of one pipeline share one file.
     private static let stores = Mutex<[String: CheckpointStore]>([:])
@@ -49,6 +61,15 @@ public final class CheckpointStore: @unchecked Sendable {
     /// Saves every store now (before an immediate exit).
     public static func saveAll() {
         for store in stores.withLock({ Array($0.values) }) { store.save() }
+    }
+
+    /// Why the last save of some store failed (`path: reason`); nil when every store's last save
+    /// succeeded. `/health` reports it; `driftwood run` exits 1 when it is set at the end.
+    public static var failure: String? {
+        for store in stores.withLock({ Array($0.values) }) {
+            if let reason = store.lastFailure.withLock({ $0 }) { return reason }
+        }
+        return nil
     }
 
     init(path: String, logger: Logger, interval: Double = 1.0) {
@@ -125,13 +146,28 @@ public final class CheckpointStore: @unchecked Sendable {
             try write(CheckpointFile.encode(snapshot))
             if lastWriteFailed { logger.info("checkpoints saved again", metadata: ["path": "\(path)"]) }
             lastWriteFailed = false
+            unloggedFailures = 0
+            lastFailure.withLock { $0 = nil }
         } catch {
             locked { dirty = true }  // try again on the next change or save
-            if !lastWriteFailed {
-                logger.error("cannot save checkpoints", metadata: ["path": "\(path)", "error": "\(error)"])
-            }
-            lastWriteFailed = true
+            failed(error)
         }
+    }
+
+    /// Counts a failed save, logs it (rate-limited), and keeps its reason for `/health`.
+    private func failed(_ error: FileDescriptorWriter.WriteError) {
+        failures.increment()
+        lastFailure.withLock { $0 = "\(error)" }
+        unloggedFailures += 1
+        let now = FileInput.now()
+        if !lastWriteFailed || now - lastFailureLog >= 10 {
+            logger.error(
+                "cannot save checkpoints; a restart would read again what was delivered since the last save",
+                metadata: ["path": "\(path)", "error": "\(error)", "failed_saves": "\(unloggedFailures)"])
+            unloggedFailures = 0
+            lastFailureLog = now
+        }
+        lastWriteFailed = true
     }
 
     // MARK: Reading and writing the file

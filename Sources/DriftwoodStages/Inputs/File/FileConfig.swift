@@ -28,6 +28,11 @@ public struct FileConfig: StageConfig {
     public var paths: [String]
     /// Globs of files to leave alone; one without a `/` matches the file's name.
     public var exclude: [String]
+    /// Read a matched symbolic link's file (default false: links are skipped with a warning, so
+    /// a link planted in a log directory cannot ship `/etc/shadow`). `true` for
+    /// `/var/log/containers/*.log`, whose entries are links. A file reached by several links is
+    /// one file, under the first matching path.
+    public var followSymlinks: Bool
     public var mode: Mode
     /// Where to start in a file never seen before, when found by the first scan (`end` skips what
     /// is there); files that appear later are always read from their beginning.
@@ -53,9 +58,10 @@ public struct FileConfig: StageConfig {
         paths: [String], exclude: [String] = [], mode: Mode = .tail, startAt: StartAt = .beginning,
         scanInterval: Duration = .seconds(1), closeInactive: Duration = .seconds(300), maxLineBytes: Int = 1 << 20,
         multiline: Multiline? = nil, batchSize: Int = 1024, fingerprintBytes: Int = 1024,
-        checkpointInterval: Duration = .seconds(1)
+        checkpointInterval: Duration = .seconds(1), followSymlinks: Bool = false
     ) {
         self.checkpointInterval = checkpointInterval
+        self.followSymlinks = followSymlinks
         self.paths = paths
         self.exclude = exclude
         self.mode = mode
@@ -79,6 +85,7 @@ public struct FileConfig: StageConfig {
             c.error("paths[\(k)] is empty", at: c.node("paths"), key: "paths")
         }
         exclude = c.stringList("exclude") ?? []
+        followSymlinks = c.bool("follow_symlinks", default: false)
         mode = Mode(rawValue: c.choice("mode", Mode.allCases.map(\.rawValue), default: "tail")) ?? .tail
         startAt = StartAt(rawValue: c.choice("start_at", StartAt.allCases.map(\.rawValue), default: "beginning")) ?? .beginning
         scanInterval = c.duration("scan_interval", default: .seconds(1))
@@ -98,7 +105,7 @@ public struct FileConfig: StageConfig {
             }
             if let start {
                 do { _ = try LineStartPattern(start) } catch {
-                    m.error("bad regex: \(error)", at: m.node("start"), key: "start")
+                    m.error("bad regex '\(start)': \(error.reason)", at: m.node("start"), key: "start")
                 }
             }
             let maxLines = m.int("max_lines", default: 500, min: 1)

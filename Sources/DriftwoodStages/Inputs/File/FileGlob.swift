@@ -4,18 +4,22 @@ import Glibc
 
 /// Expands `paths` globs into files: `*`, `?` and `[..]` within one path component (as the
 /// shell, with fnmatch(3); names starting with a dot only match a pattern that starts with one),
-/// and `**` for any number of directories, zero included. Symbolic links to files are followed;
+/// and `**` for any number of directories, zero included. A symbolic link to a file is skipped
+/// unless `followSymlinks` (then the file it points to is found, under the link's path);
 /// `**` does not descend into linked directories (no cycles).
 public struct FileGlob: Sendable {
     /// The patterns, made absolute.
     public let patterns: [String]
     /// Exclusions: with a `/`, matched against the whole path; without, against the file's name.
     public let exclude: [String]
+    /// Symbolic links to files are read through (else skipped).
+    public let followSymlinks: Bool
 
     /// - Parameter directory: what relative patterns resolve against (the working directory).
-    public init(paths: [String], exclude: [String], directory: String) {
+    public init(paths: [String], exclude: [String], directory: String, followSymlinks: Bool = true) {
         patterns = paths.map { Self.absolute($0, in: directory) }
         self.exclude = exclude.map { $0.contains("/") ? Self.absolute($0, in: directory) : $0 }
+        self.followSymlinks = followSymlinks
     }
 
     /// A regular file found by a scan.
@@ -26,14 +30,24 @@ public struct FileGlob: Sendable {
         public let size: UInt64
     }
 
-    /// Every regular file the patterns match now and no exclusion matches, once each, by path.
+    /// Every regular file the patterns match now and no exclusion matches, once each: in path
+    /// order, and a file reached by several paths (links) once, under the first of them.
     public func scan() -> [Found] { scanChecked().found }
 
-    /// As `scan()`, and whether every directory could be listed: a scan cut short by a lack of
-    /// descriptors or memory must not be taken to mean that files are gone.
-    public func scanChecked() -> (found: [Found], complete: Bool) {
+    /// What a scan found.
+    public struct Scan: Sendable {
+        public var found: [Found]
+        /// Every directory could be listed: a scan cut short by a lack of descriptors or memory
+        /// must not be taken to mean that files are gone.
+        public var complete: Bool
+        /// Matched paths that are symbolic links, skipped (without `followSymlinks`).
+        public var skippedLinks: [String]
+    }
+
+    public func scanChecked() -> Scan {
         var found: [Found] = []
         var seen = Set<String>()
+        var links: [String] = []
         var complete = true
         for pattern in patterns {
             let parts = pattern.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
@@ -41,11 +55,22 @@ public struct FileGlob: Sendable {
             walk("", parts[...], &complete) { path in
                 guard seen.insert(path).inserted, !isExcluded(path) else { return }
                 var st = stat()
-                guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return }
+                guard lstat(path, &st) == 0 else { return }
+                if (st.st_mode & S_IFMT) == S_IFLNK {
+                    guard followSymlinks else {
+                        links.append(path)
+                        return
+                    }
+                    guard stat(path, &st) == 0 else { return }
+                }
+                guard (st.st_mode & S_IFMT) == S_IFREG else { return }
                 found.append(Found(path: path, device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: UInt64(st.st_size)))
             }
         }
-        return (found, complete)
+        found.sort { $0.path < $1.path }
+        var files = Set<[UInt64]>()
+        found.removeAll { !files.insert([$0.device, $0.inode]).inserted }
+        return Scan(found: found, complete: complete, skippedLinks: links)
     }
 
     /// True when an `exclude` pattern matches the path.

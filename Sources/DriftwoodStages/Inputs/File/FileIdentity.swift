@@ -12,7 +12,7 @@ struct FileKey: Hashable, Sendable {
 
 /// A hash of a file's first `length` bytes. A file shorter than the fingerprint length is
 /// fingerprinted over what it has, and the fingerprint grows with the file.
-struct Fingerprint: Equatable, Sendable {
+struct Fingerprint: Hashable, Sendable {
     var length: Int
     var hash: UInt64
 

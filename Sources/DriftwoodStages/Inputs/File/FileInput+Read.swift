@@ -81,6 +81,7 @@ extension FileInput {
             h.fingerprint = grown
             store.refingerprint(input: environment.id, key: h.key, grown)
         }
+        if h.reader != nil { noteTail(h, reader: reader) }
         if config.mode == .read { seal(emit) }
         return read > 0
     }
@@ -106,8 +107,14 @@ extension FileInput {
         if recycled.isEmpty { FieldsPool.shared.take(config.batchSize, into: &recycled) }
         var fields = builder.make(
             line: bytes, timestamp: timestamp, logPrefix: h.logPrefix, offset: offset, storage: recycled.popLast())
-        if truncated { fields.addTag("_line_truncated") }
-        if cut { fields.addTag("_multiline_truncated") }
+        if truncated {
+            fields.addTag("_line_truncated")
+            failures.record("_line_truncated") { "a line of \(h.path) passed max_line_bytes (\(config.maxLineBytes))" }
+        }
+        if cut {
+            fields.addTag("_multiline_truncated")
+            failures.record("_multiline_truncated") { "an event of \(h.path) passed multiline.max_lines" }
+        }
         batch.events.append(Event(fields: fields, origin: Origin(source: h.source, position: offset)))
         eventsRead += 1
     }
@@ -166,6 +173,9 @@ extension FileInput {
         seal(emit)
         h.reader = nil
         harvesters[h.key] = nil
-        if retire { h.ledger.retire() }
+        if retire {
+            if let gone = mark(h) { copies.remember(gone) }
+            h.ledger.retire()
+        }
     }
 }

@@ -16,6 +16,7 @@ extension FileInput {
         var progress = ReplayProgress(
             files: found.count, totalBytes: found.reduce(0) { $0 + $1.size }, logger: logger,
             terminal: isatty(2) == 1)
+        var alreadyRead = 0
         for f in found {
             if isStopping { break }
             guard let h = open(f, first: true, now: Self.now()) else {
@@ -23,12 +24,15 @@ extension FileInput {
                 continue
             }
             let startRaw = h.reader!.rawOffset
+            let eventsBefore = eventsRead
+            let resumed = h.skipUntil > 0 || startRaw > 0
             var lastRaw = startRaw
             progress.skipped(bytes: startRaw)
             while !isStopping {
                 let more = pump(h, budget: 4 << 20, emit)
                 let raw = h.reader?.rawOffset ?? lastRaw
-                progress.advance(bytes: raw - lastRaw, events: eventsRead)
+                // Truncated under the reader, it starts again at 0: progress never goes back.
+                progress.advance(bytes: raw > lastRaw ? raw - lastRaw : 0, events: eventsRead)
                 lastRaw = raw
                 if !more { break }
             }
@@ -41,8 +45,12 @@ extension FileInput {
                 logger.warning("gzip data is damaged; read what came before it", metadata: ["path": "\(h.path)", "error": "\(damage)"])
             }
             progress.skipped(bytes: max(f.size, lastRaw) - lastRaw)
+            if resumed && eventsRead == eventsBefore {
+                alreadyRead += 1
+                logAlreadyRead(h.path)
+            }
             finish(h, emit, retire: false)
         }
-        progress.done(events: eventsRead)
+        progress.done(events: eventsRead, alreadyRead: alreadyRead)
     }
 }

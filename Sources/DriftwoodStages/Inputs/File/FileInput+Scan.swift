@@ -12,6 +12,8 @@ extension FileInput {
     /// Expands the globs; pairs each file with its harvester, a checkpoint, or a new start.
     func scan(first: Bool, now: Double) {
         let (found, complete) = scanOnce(first: first)
+        liveIndex = nil
+        copies.expire(now: now)
         var seen = Set<FileKey>()
         for f in found {
             let key = FileKey(device: f.device, inode: f.inode)
@@ -36,9 +38,11 @@ extension FileInput {
             if let h = open(f, first: foundAtStart.contains(key), now: now) { harvesters[key] = h }
         }
         // A scan cut short proves nothing about the files it did not see.
+        if complete { copies.waiting = copies.waiting.filter { seen.contains($0.key) } }
         for h in harvesters.values where complete && !seen.contains(h.key) {
             if h.reader == nil {
                 harvesters[h.key] = nil
+                if let gone = mark(h) { copies.remember(gone) }
                 h.ledger.retire()
             } else if h.orphanSince == nil {
                 h.orphanSince = now
@@ -50,8 +54,13 @@ extension FileInput {
     /// The files the globs match now, in path order. On the first scan, forgets the checkpoints
     /// of files that no longer exist.
     func scanOnce(first: Bool) -> (found: [FileGlob.Found], complete: Bool) {
-        let (unsorted, complete) = glob.scanChecked()
-        let found = unsorted.sorted { $0.path < $1.path }
+        let scan = glob.scanChecked()
+        let (found, complete) = (scan.found, scan.complete)
+        for link in scan.skippedLinks where warnedPaths.insert(link).inserted {
+            logger.warning(
+                "symbolic link skipped (set follow_symlinks: true to read the file it points to)",
+                metadata: ["path": "\(link)"])
+        }
         if !complete {
             logger.warning("could not list every directory of paths (out of descriptors?); scanning again later")
         }
@@ -67,12 +76,30 @@ extension FileInput {
     }
 
     /// Starts reading a file this run has not seen: from its checkpoint when the checkpoint is
-    /// this very file, else from `start_at` (first scan) or 0 (a file that appeared later).
-    func open(_ f: FileGlob.Found, first: Bool, now: Double) -> Harvester? {
+    /// this very file; else, when it is the copy of a file already read (copy-truncate), from
+    /// where the original had got to; else from `start_at` (first scan) or 0 (a file that
+    /// appeared later). A file that looks like the copy of a file still being read waits (nil).
+    /// `copyOf`: nil unless the file is a copy of that content.
+    func open(_ f: FileGlob.Found, first: Bool, now: Double, copyOf: CopyTracker.Mark? = nil) -> Harvester? {
         let reader: FileReader
         do { reader = try openReader(f.path) } catch {
             // Out of descriptors (said once): the file is opened by a later scan.
             if error is NoRoom { return nil }
+            if let odd = error as? FileReader.NotRegular {
+                // Swapped for a FIFO, a device, a link since the scan: never read, never waited on.
+                if warnedPaths.insert(f.path).inserted {
+                    logger.warning("\(odd.description); skipped", metadata: ["path": "\(f.path)"])
+                }
+                return nil
+            }
+            if let failure = error as? FileReader.ReadFailure, failure.errno == ELOOP, !config.followSymlinks {
+                if warnedPaths.insert(f.path).inserted {
+                    logger.warning(
+                        "symbolic link skipped (set follow_symlinks: true to read the file it points to)",
+                        metadata: ["path": "\(f.path)"])
+                }
+                return nil
+            }
             if warnedPaths.insert(f.path).inserted {
                 logger.warning("cannot open file; will try again", metadata: ["path": "\(f.path)", "error": "\(error)"])
             }
@@ -88,13 +115,16 @@ extension FileInput {
         let gzip = reader.peekGzip()
         var start: UInt64 = 0
         var skipToEnd = false
+        var resumed = false
         var source: UInt64
-        let known = store.checkpoints(input: environment.id)[key]
+        // `run --from-beginning`: the files found at the start are read again from their start.
+        let known = first && environment.ignoreCheckpoints ? nil : store.checkpoints(input: environment.id)[key]
         if let c = known, c.fingerprint.matches(fd: reader.fd), c.fingerprint.length <= fingerprint.length,
             c.offset <= (gzip ? UInt64.max : f.size)
         {
             start = c.offset
             source = c.source
+            resumed = true
         } else {
             if known != nil {
                 logger.info(
@@ -102,8 +132,20 @@ extension FileInput {
                     metadata: ["path": "\(f.path)"])
             }
             source = Hash64.mix(Hash64.hash("file:" + environment.id), Hash64.mix(key.device &* 31 &+ key.inode, fingerprint.hash))
-            if first && config.startAt == .end {
-                if gzip { skipToEnd = true } else { start = f.size }
+            switch copyVerdict(reader: reader, f, gzip: gzip, fingerprint: fingerprint, now: now, only: copyOf) {
+            case .hold:
+                return nil
+            case .copy(let offset, let original):
+                logger.info(
+                    "file is a copy of one already read (copy-truncate rotation); reading only what the original had not got to",
+                    metadata: ["path": "\(f.path)", "offset": "\(offset)"])
+                start = offset
+                source = original
+            case .new:
+                if copyOf != nil { return nil }
+                if first && config.startAt == .end && !environment.ignoreCheckpoints {
+                    if gzip { skipToEnd = true } else { start = f.size }
+                }
             }
         }
         store.update(
@@ -115,7 +157,13 @@ extension FileInput {
         if gzip { h.skipUntil = start } else { reader.seekPlain(to: start) }
         h.skipToEnd = skipToEnd
         h.reader = reader
-        logger.info("reading file", metadata: ["path": "\(f.path)", "offset": "\(start)"])
+        h.plain = reader.isGzip == false
+        if h.plain { liveIndex?[fingerprint, default: []].append(key) }
+        if config.mode == .tail, resumed, !gzip, start > 0, start >= f.size {
+            logAlreadyRead(f.path)
+        } else {
+            logger.info("reading file", metadata: ["path": "\(f.path)", "offset": "\(start)"])
+        }
         return h
     }
 
@@ -138,7 +186,12 @@ extension FileInput {
         let shrank = reader.isGzip != true && size < reader.rawOffset
         guard shrank || !h.fingerprint.matches(fd: reader.fd) else { return }
         logger.info("file truncated or replaced; reading it again from the start", metadata: ["path": "\(h.path)"])
+        let gone = reader.isGzip == true ? nil : mark(h)
         h.restart(maxLineBytes: config.maxLineBytes)
+        if let gone {
+            copies.remember(gone)
+            rescueCopy(of: h.path, gone, now: Self.now())
+        }
         if reader.isGzip == true {
             if let fresh = try? FileReader(path: h.path) { h.reader = fresh }
         } else {
@@ -152,11 +205,11 @@ extension FileInput {
     /// later scan (`NoRoom`). Other stages (outputs, sockets) keep descriptors of their own.
     func openReader(_ path: String) throws -> FileReader {
         if FileReader.openCount.load(ordering: .relaxed) >= maxOpen, !releaseIdlest() { throw NoRoom() }
-        do { return try FileReader(path: path) } catch let error as FileReader.ReadFailure
+        do { return try FileReader(path: path, followSymlinks: config.followSymlinks) } catch let error as FileReader.ReadFailure
             where error.errno == EMFILE || error.errno == ENFILE
         {
             guard releaseIdlest() else { throw NoRoom() }
-            return try FileReader(path: path)
+            return try FileReader(path: path, followSymlinks: config.followSymlinks)
         }
     }
 
@@ -175,5 +228,14 @@ extension FileInput {
         guard let oldest = idle.min(by: { $0.lastGrowth < $1.lastGrowth }) else { return false }
         oldest.release()
         return true
+    }
+}
+
+extension FileInput {
+    /// A file whose checkpoint is at its end: say where the checkpoint is and how to start over.
+    func logAlreadyRead(_ path: String) {
+        logger.notice(
+            "already read to its end (checkpoint in \(store.path)); run with --from-beginning to read it again",
+            metadata: ["path": "\(path)"])
     }
 }

@@ -14,6 +14,7 @@ extension FileInput {
         let timeout = config.multiline.map { $0.timeout.seconds } ?? .infinity
         var nextScan = 0.0
         var first = true
+        var caughtUp = false
         while !isStopping {
             var now = Self.now()
             if now >= nextScan {
@@ -45,6 +46,19 @@ extension FileInput {
                 } else if now - h.lastGrowth >= closeAfter && !h.holdsPartial {
                     logger.debug("file inactive; handle released", metadata: ["path": "\(h.path)"])
                     h.release()
+                }
+            }
+            // Every file found is read to its end: say so once, and with `run --once` finish (a
+            // pending multiline event is flushed below).
+            let atEnd = !more && !caughtUp && harvesters.values.allSatisfy { $0.reader == nil || $0.atEOF }
+            if atEnd && !caughtUp {
+                caughtUp = true
+                logger.notice(
+                    "caught up: every file read to its end",
+                    metadata: ["files": "\(harvesters.count)", "events_read": "\(eventsRead)"])
+                if environment.once {
+                    logger.info("--once: finishing once the outputs have delivered")
+                    break
                 }
             }
             if !more {

@@ -11,12 +11,14 @@ import Synchronization
 /// Files are found by globs, rescanned every `scan_interval`, and known by device, inode and a
 /// fingerprint of their first bytes. Rename rotation: the old file is read to its end through its
 /// open handle; the new file starts at 0. Copy-truncate: a file that shrinks below the read
-/// position (or whose first bytes change) starts again at 0. A batch may hold lines of several
+/// position (or whose first bytes change) starts again at 0, and its copy is read only from where
+/// the original had got to (`CopyTracker`). A batch may hold lines of several
 /// files; each file's checkpoint moves past its part of a batch once every output has accepted
 /// the batch and every earlier one (`OffsetLedger`).
 ///
 /// The work is split by concern: `+Tail` (the follow loop), `+Replay` (read mode), `+Scan`
-/// (finding files, identity, rotation, descriptors), `+Read` (lines, events, batches).
+/// (finding files, identity, rotation, descriptors), `+Copies` (copy-truncate copies), `+Read`
+/// (lines, events, batches).
 public final class FileInput: Input, @unchecked Sendable {
     let config: FileConfig
     let environment: StageEnvironment
@@ -26,6 +28,7 @@ public final class FileInput: Input, @unchecked Sendable {
     let multiline: (LineStartPattern, Int)?
     let logger: Logger
     let stopping = Atomic<Bool>(false)
+    let failures: FailureCounter
 
     // Used by the input's thread only.
     var harvesters: [FileKey: Harvester] = [:]
@@ -43,13 +46,21 @@ public final class FileInput: Input, @unchecked Sendable {
     var touched: [Harvester] = []
     /// Files that could not be opened, warned about once.
     var warnedPaths = Set<String>()
+    /// Copy-truncate copies (`x.log.1`) told from new files.
+    let copies: CopyTracker
+    /// Plain files being read, by fingerprint; built when a scan first needs it.
+    var liveIndex: [Fingerprint: [FileKey]]?
 
     public init(config: FileConfig, environment: StageEnvironment) throws {
         self.config = config
         self.environment = environment
         self.logger = environment.logger
-        glob = FileGlob(paths: config.paths, exclude: config.exclude, directory: FileManager.default.currentDirectoryPath)
+        failures = FailureCounter(environment)
+        glob = FileGlob(
+            paths: config.paths, exclude: config.exclude, directory: FileManager.default.currentDirectoryPath,
+            followSymlinks: config.followSymlinks)
         builder = LineEventBuilder(inputType: "file", hostName: environment.hostName)
+        copies = CopyTracker(wait: max(30, 3 * config.scanInterval.seconds))
         store = CheckpointStore.shared(
             dataDir: environment.dataDir, logger: environment.logger, interval: config.checkpointInterval.seconds)
         if let m = config.multiline {

@@ -30,14 +30,47 @@ final class FileReader {
     /// Files open for reading in this process (every file input), against the descriptor limit.
     static let openCount = Atomic<Int>(0)
 
-    /// Opens `path` for reading. Throws the errno on failure.
-    init(path: String) throws {
+    /// Opens `path` for reading. Throws the errno on failure, `NotRegular` when what is at the
+    /// path now is not a regular file.
+    ///
+    /// The scan saw a regular file, but the path can be swapped since (for a FIFO, whose open
+    /// would block until a writer comes, forever if it is then unlinked; or a device). So the
+    /// open never blocks (O_NONBLOCK), what was opened is checked with fstat, and only then is
+    /// the descriptor made blocking again. Without `followSymlinks`, a symbolic link at the path
+    /// is refused (O_NOFOLLOW) however the path changed since the scan.
+    init(path: String, followSymlinks: Bool = true) throws {
         // O_NOATIME: reading a log must not write its inode (allowed for the file's owner only).
-        var opened = open(path, O_RDONLY | O_CLOEXEC | Self.noAccessTime)
-        if opened < 0 && errno == EPERM { opened = open(path, O_RDONLY | O_CLOEXEC) }
+        let flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followSymlinks ? 0 : O_NOFOLLOW)
+        var opened = open(path, flags | Self.noAccessTime)
+        if opened < 0 && errno == EPERM { opened = open(path, flags) }
+        guard opened >= 0 else { throw ReadFailure(errno: errno) }
+        var st = stat()
+        guard fstat(opened, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            let mode = st.st_mode & S_IFMT
+            close(opened)
+            throw NotRegular(kind: Self.kind(mode))
+        }
+        _ = fcntl(opened, F_SETFL, fcntl(opened, F_GETFL) & ~O_NONBLOCK)
         fd = opened
-        guard fd >= 0 else { throw ReadFailure(errno: errno) }
         Self.openCount.add(1, ordering: .relaxed)
+    }
+
+    /// What was at the path was not a regular file.
+    struct NotRegular: Error, CustomStringConvertible {
+        let kind: String
+        var description: String { "not a regular file (\(kind))" }
+    }
+
+    static func kind(_ mode: mode_t) -> String {
+        switch mode {
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        case S_IFDIR: "a directory"
+        case S_IFLNK: "a symbolic link"
+        default: "mode \(String(mode, radix: 8))"
+        }
     }
 
     deinit {

@@ -34,6 +34,12 @@ final class Harvester {
     /// Bytes of the file read when its handle was released (`release()`); a scan that finds
     /// another size reopens it.
     var sizeAtRelease: UInt64 = 0
+    /// Plain (not gzip) content: its fingerprint is over its content, so a copy of it can be told
+    /// (`CopyTracker`).
+    var plain = false
+    /// Hash of the bytes before `tailEnd` (a read position), for `CopyTracker`.
+    var tail: UInt64?
+    var tailEnd: UInt64 = 0
 
     /// Closes the handle of a file read to its end. What was read, not the size now, is kept: a
     /// line appended between the last read and the release still makes the size differ. (A
@@ -85,6 +91,8 @@ final class Harvester {
         lastLineEnd = 0
         lastSent = 0
         fingerprint = .empty
+        tail = nil
+        tailEnd = 0
         ledger.restart()
     }
 }

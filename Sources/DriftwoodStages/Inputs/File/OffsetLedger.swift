@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Metrics
+import Synchronization
 
 /// The batches of one file still in flight. A file's checkpoint moves past a batch only once
 /// that batch and every earlier one have been acknowledged by every output (docs/delivery.md), however
@@ -10,7 +11,9 @@ final class OffsetLedger: @unchecked Sendable {
     let store: CheckpointStore
     let input: String
     let key: FileKey
+    /// `driftwood_file_offset_bytes{path}`; its series goes once the file is released for good.
     let offsetGauge: Gauge
+    let gaugePath: String
 
     private struct Pending {
         let end: UInt64
@@ -32,7 +35,23 @@ final class OffsetLedger: @unchecked Sendable {
         self.input = input
         self.key = key
         self.offsetGauge = Gauge(label: "driftwood_file_offset_bytes", dimensions: [("path", path)])
+        gaugePath = path
+        Self.gaugeUsers.withLock { $0[path, default: 0] += 1 }
         pthread_mutex_init(&mutex, nil)
+    }
+
+    /// Ledgers per gauge path: the metrics backend hands every ledger of one path the same series
+    /// (a rotated file and its successor), so the series goes only with the last of them.
+    static let gaugeUsers = Mutex<[String: Int]>([:])
+
+    /// Removes the file's offset series (once), unless another ledger of the same path still uses it.
+    private func dropGauge() {
+        let last = Self.gaugeUsers.withLock { users -> Bool in
+            let left = (users[gaugePath] ?? 1) - 1
+            users[gaugePath] = left > 0 ? left : nil
+            return left <= 0
+        }
+        if last { offsetGauge.destroy() }
     }
 
     /// A batch covering the file up to `end` is about to be sent; returns its ticket.
@@ -63,9 +82,12 @@ final class OffsetLedger: @unchecked Sendable {
         }
         if let offset {
             store.advance(input: input, key: key, to: offset)
-            offsetGauge.record(Double(offset))
+            if !forget { offsetGauge.record(Double(offset)) }
         }
-        if forget { store.remove(input: input, key: key) }
+        if forget {
+            store.remove(input: input, key: key)
+            dropGauge()
+        }
     }
 
     /// The file was truncated under the reader: it is read again from 0, and batches of its
@@ -79,10 +101,14 @@ final class OffsetLedger: @unchecked Sendable {
     /// The file is gone and released: forget its checkpoint once its last batch is delivered.
     func retire() {
         let forget = locked {
+            guard !retired else { return false }
             retired = true
             return pending.isEmpty
         }
-        if forget { store.remove(input: input, key: key) }
+        if forget {
+            store.remove(input: input, key: key)
+            dropGauge()
+        }
     }
 
     /// Batches not yet acknowledged.

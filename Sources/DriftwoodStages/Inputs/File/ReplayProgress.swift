@@ -22,7 +22,8 @@ struct ReplayProgress {
         self.terminal = terminal
         started = FileInput.now()
         lastShown = started
-        logger.info("replay started", metadata: ["files": "\(files)", "bytes": "\(totalBytes)"])
+        // Sizes on disk: a gzip file counts with its compressed size (progress is in the same unit).
+        logger.info("replay started", metadata: ["files": "\(files)", "bytes_on_disk": "\(totalBytes)"])
     }
 
     /// Bytes passed over without reading them (already delivered, or a file that vanished).
@@ -40,15 +41,17 @@ struct ReplayProgress {
         }
     }
 
-    mutating func done(events: Int) {
+    /// Reading is over; delivery is not (the end-of-run summary says what was delivered).
+    mutating func done(events: Int, alreadyRead: Int = 0) {
         self.events = events
         doneBytes = max(doneBytes, totalBytes)
         let now = FileInput.now()
         if terminal { show(now: now, final: true) }
         logger.info(
-            "replay read every file",
+            "replay read every file; waiting for the outputs to deliver",
             metadata: [
-                "files": "\(files)", "events": "\(events)", "seconds": "\(Self.format(now - started, decimals: 1))",
+                "files": "\(files)", "already_read": "\(alreadyRead)", "events_read": "\(events)",
+                "seconds": "\(Self.format(now - started, decimals: 1))",
             ])
     }
 

@@ -23,7 +23,11 @@ public final class StdinInput: Input {
         self.builder = LineEventBuilder(inputType: "stdin", hostName: environment.hostName)
         self.source = Hash64.hash("stdin:" + environment.id)
         self.hashContent = environment.fingerprints
+        self.failures = FailureCounter(environment)
     }
+
+    /// Counts `_line_truncated` (a rate-limited warning).
+    let failures: FailureCounter
 
     public func stop() { stopping.store(true, ordering: .relaxed) }
 
@@ -42,7 +46,10 @@ public final class StdinInput: Input {
             if line.bytes.isEmpty && !line.truncated { return }
             if recycled.isEmpty { FieldsPool.shared.take(config.batchSize, into: &recycled) }
             var fields = builder.make(line: line.bytes, timestamp: timestamp, storage: recycled.popLast())
-            if line.truncated { fields.addTag("_line_truncated") }
+            if line.truncated {
+                fields.addTag("_line_truncated")
+                failures.record("_line_truncated") { "a line passed max_line_bytes (\(config.maxLineBytes))" }
+            }
             let origin = Origin(
                 source: source, position: lineNumber, contentHash: hashContent ? Hash64.hash(line.bytes) : 0)
             batch.events.append(Event(fields: fields, origin: origin))

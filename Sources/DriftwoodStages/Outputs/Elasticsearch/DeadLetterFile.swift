@@ -27,7 +27,9 @@ final class DeadLetterFile: @unchecked Sendable {
         pthread_mutex_destroy(&mutex)
     }
 
-    /// Appends whole lines; on return they are in the file (handed to the kernel).
+    /// Appends whole lines; on return they are in the file (handed to the kernel). When the write
+    /// fails or stops short (a full disk), the file is truncated back to its size before: no torn
+    /// line, and the caller's retry of the same documents repeats none.
     func append(_ lines: [UInt8]) throws {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
@@ -36,7 +38,14 @@ final class DeadLetterFile: @unchecked Sendable {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw FileDescriptorWriter.WriteError(path: path, errno: errno) }
         }
-        try lines.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(fd, $0, path: path) }
+        var st = stat()
+        let before = fstat(fd, &st) == 0 ? off_t(st.st_size) : nil
+        do {
+            try lines.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(fd, $0, path: path) }
+        } catch {
+            if let before { _ = ftruncate(fd, before) }
+            throw error
+        }
     }
 
     func close() {

@@ -249,8 +249,8 @@ public struct ElasticsearchConfig: StageConfig {
         if let t = c.object("tls") {
             tls.caFile = t.string("ca_file")
             tls.verify = t.bool("verify", default: true)
-            if let file = tls.caFile, !FileManager.default.isReadableFile(atPath: file) {
-                t.error("cannot read '\(file)'", at: t.node("ca_file"), key: "ca_file")
+            if let file = tls.caFile, let problem = FileAccess.problem(file) {
+                t.error("\(problem)", at: t.node("ca_file"), key: "ca_file")
             }
             t.finish()
         }
@@ -297,10 +297,10 @@ public struct ElasticsearchConfig: StageConfig {
 
     /// The template file's bytes when they hold a JSON object.
     static func readTemplate(_ file: String) -> Result<[UInt8], TemplateProblem> {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            return .failure(TemplateProblem(message: "cannot read '\(file)'"))
+        let bytes: [UInt8]
+        do { bytes = try FileAccess.read(file) } catch {
+            return .failure(TemplateProblem(message: "\(error)"))
         }
-        let bytes = [UInt8](data)
         do {
             let compact = try JSONCompactor.compact(bytes)
             guard compact.first == UInt8(ascii: "{") else {

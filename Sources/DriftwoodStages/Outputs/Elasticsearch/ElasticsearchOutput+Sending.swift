@@ -71,6 +71,9 @@ extension ElasticsearchOutput {
         }
         let action = ElasticsearchRetry.classify(
             answer, itemCount: request.itemCount, action: config.action, idsAssigned: idsAssigned)
+        if idsAssigned, config.action == .create, case .http(200..<300, let body) = answer {
+            health.alreadyPresent(AlreadyPresent.count(in: body))
+        }
         if case .retry(let failure) = action, failure.hostFault {
             hostFailed(host, failure)
         } else {
@@ -189,6 +192,7 @@ extension ElasticsearchOutput {
         }
         for (chunk, _, _) in items { chunk.resolve(1) }
         metrics.deadLettered(items.count)
+        health.deadLettered(items.count)
         let first = items[0].2
         var metadata: Logger.Metadata = [
             "documents": "\(items.count)", "path": "\(deadLetters.path)", "type": "\(first.type)",

@@ -5,17 +5,27 @@ import DriftwoodCore
 
 /// Writes events as JSON lines to files named per event. A batch is accepted once its lines are
 /// written to the files (handed to the kernel), which is what the acknowledgement path needs.
+///
+/// A batch is all or nothing: when a write fails or stops short (a full disk), every file the
+/// batch wrote to is truncated back to its size before the batch, so no file ends in a torn line
+/// or a partial gzip member, and the retry of the batch repeats no line.
 public final class JSONLOutput: Output, @unchecked Sendable {
     // Used only from the output's own thread.
     let config: JSONLConfig
     private var files: [String: OpenFile] = [:]
     private var useCounter = 0
     static let maxOpenFiles = 64
+    /// Files the batch being written has written to (each once), with their size before it.
+    private var touched: [OpenFile] = []
+    /// Handles rotated away or evicted during the batch: closed once it is written or undone.
+    private var closeAfterBatch: [OpenFile] = []
 
     final class OpenFile {
         let fd: Int32
         var size: Int
         var lastUse: Int
+        /// Size before the batch being written; nil when the batch has not written here.
+        var sizeBeforeBatch: Int?
         init(fd: Int32, size: Int, lastUse: Int) {
             self.fd = fd
             self.size = size
@@ -73,8 +83,38 @@ public final class JSONLOutput: Output, @unchecked Sendable {
     public func write(_ batch: EventBatch) throws {
         var events = batch.events
         let lines = batch.encoded as? Lines ?? Self.lines(consuming: &events, path: config.path)
-        for (path, bytes) in lines.files { try append(bytes, to: path) }
+        do {
+            for (path, bytes) in lines.files { try append(bytes, to: path) }
+        } catch {
+            undoBatch()
+            throw error
+        }
+        endBatch()
         batch.acknowledgement?.settle(1)
+    }
+
+    /// Truncates every file the failed batch wrote to back to its size before the batch: the
+    /// file ends at its last whole line (gzip: its last complete member) again.
+    private func undoBatch() {
+        // Latest first: a file evicted and opened again within the batch has two handles, and
+        // the earlier size must be the one that stays.
+        for f in touched.reversed() {
+            guard let before = f.sizeBeforeBatch else { continue }
+            if ftruncate(f.fd, off_t(before)) == 0 { f.size = before }
+        }
+        endBatch()
+    }
+
+    private func endBatch() {
+        for f in touched { f.sizeBeforeBatch = nil }
+        touched.removeAll(keepingCapacity: true)
+        for f in closeAfterBatch { Glibc.close(f.fd) }
+        closeAfterBatch.removeAll()
+    }
+
+    /// Closes a handle now, or after the batch when the batch wrote to it (it may be undone).
+    private func retire(_ f: OpenFile) {
+        if f.sizeBeforeBatch != nil { closeAfterBatch.append(f) } else { Glibc.close(f.fd) }
     }
 
     public func close() throws {
@@ -114,6 +154,10 @@ public final class JSONLOutput: Output, @unchecked Sendable {
 
     private func writeChunk(_ chunk: ArraySlice<UInt8>, to path: String) throws {
         let file = try open(path)
+        if file.sizeBeforeBatch == nil {
+            file.sizeBeforeBatch = file.size
+            touched.append(file)
+        }
         if config.gzip {
             let member = chunk.withUnsafeBufferPointer { Gzip.compress($0) }
             try member.withUnsafeBufferPointer { try FileDescriptorWriter.writeAll(file.fd, $0, path: path) }
@@ -126,7 +170,7 @@ public final class JSONLOutput: Output, @unchecked Sendable {
 
     /// The full file becomes `<path>.N` for the lowest N not taken; the next write starts a new file.
     private func rotate(_ path: String) throws {
-        if let f = files.removeValue(forKey: path) { Glibc.close(f.fd) }
+        if let f = files.removeValue(forKey: path) { retire(f) }
         var n = 1
         var st = stat()
         while stat("\(path).\(n)", &st) == 0 { n += 1 }
@@ -140,7 +184,7 @@ public final class JSONLOutput: Output, @unchecked Sendable {
             return f
         }
         if files.count >= Self.maxOpenFiles, let oldest = files.min(by: { $0.value.lastUse < $1.value.lastUse }) {
-            Glibc.close(oldest.value.fd)
+            retire(oldest.value)
             files.removeValue(forKey: oldest.key)
         }
         try FileDescriptorWriter.createParentDirectories(of: path)

@@ -132,7 +132,7 @@ import Testing
             "outputs[0].retry.max_backoff (elasticsearch): must not be shorter than initial_backoff",
             "outputs[0].retry.max_attempts (elasticsearch): must be at least 1",
             "outputs[0].auth (elasticsearch): missing required key 'password'",
-            "outputs[0].template.file (elasticsearch): cannot read '/nonexistent/t.json'",
+            "outputs[0].template.file (elasticsearch): cannot read /nonexistent/t.json: no such file",
             "outputs[0].dead_letter (elasticsearch): missing required key 'path'",
             "outputs[0].timeouts.connect (elasticsearch): expected a duration",
         ]

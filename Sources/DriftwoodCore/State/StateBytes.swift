@@ -1,0 +1,151 @@
+/// A filter's saved state as bytes: little-endian integers and doubles, length-prefixed strings
+/// and arrays. `StateWriter` appends, `StateReader` reads back and throws on anything short or
+/// out of range, so a damaged file is an error, never a crash.
+public struct StateWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
+
+    public mutating func append(_ v: UInt64) {
+        withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func append(_ v: Int) { append(UInt64(bitPattern: Int64(v))) }
+
+    public mutating func append(_ v: Double) { append(v.bitPattern) }
+
+    public mutating func append(_ v: Bool) { bytes.append(v ? 1 : 0) }
+
+    public mutating func append(_ v: String) {
+        let utf8 = Array(v.utf8)
+        append(utf8.count)
+        bytes.append(contentsOf: utf8)
+    }
+
+    /// Small non-negative integers (bins, counts below 2^16), two bytes each.
+    public mutating func append(uint16s values: UnsafeBufferPointer<UInt16>) {
+        append(values.count)
+        for v in values { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
+    }
+
+    public mutating func append(raw: [UInt8]) { bytes.append(contentsOf: raw) }
+}
+
+/// Reads what a `StateWriter` wrote.
+public struct StateReader {
+    public let bytes: [UInt8]
+    public private(set) var offset = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var atEnd: Bool { offset == bytes.count }
+
+    public mutating func uint64() throws -> UInt64 {
+        guard bytes.count - offset >= 8 else { throw StateError("ends early") }
+        var v: UInt64 = 0
+        for k in 0..<8 { v |= UInt64(bytes[offset + k]) << UInt64(8 * k) }
+        offset += 8
+        return v
+    }
+
+    public mutating func int() throws -> Int { Int(Int64(bitPattern: try uint64())) }
+
+    /// An integer in `range`.
+    public mutating func int(in range: ClosedRange<Int>) throws -> Int {
+        let v = try int()
+        guard range.contains(v) else { throw StateError("value \(v) out of range \(range)") }
+        return v
+    }
+
+    public mutating func double() throws -> Double { Double(bitPattern: try uint64()) }
+
+    public mutating func bool() throws -> Bool {
+        guard offset < bytes.count else { throw StateError("ends early") }
+        offset += 1
+        return bytes[offset - 1] != 0
+    }
+
+    public mutating func string() throws -> String {
+        let n = try int(in: 0...(bytes.count - offset))
+        defer { offset += n }
+        return String(decoding: bytes[offset..<(offset + n)], as: UTF8.self)
+    }
+
+    public mutating func uint16s(into buffer: UnsafeMutableBufferPointer<UInt16>) throws {
+        let n = try int(in: 0...((bytes.count - offset) / 2))
+        guard n == buffer.count else { throw StateError("\(n) values where \(buffer.count) were expected") }
+        for k in 0..<n { buffer[k] = UInt16(bytes[offset + 2 * k]) | UInt16(bytes[offset + 2 * k + 1]) << 8 }
+        offset += 2 * n
+    }
+
+    public mutating func raw(_ n: Int) throws -> ArraySlice<UInt8> {
+        guard n >= 0, bytes.count - offset >= n else { throw StateError("ends early") }
+        defer { offset += n }
+        return bytes[offset..<(offset + n)]
+    }
+}
+
+/// A saved state that cannot be used, and why.
+public struct StateError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// FNV-1a, 64 bits: the checksum of a state file and the digest of a filter's configuration.
+public func fnv1a64<S: Sequence>(_ bytes: S, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 where S.Element == UInt8 {
+    var h = seed
+    for b in bytes {
+        h ^= UInt64(b)
+        h = h &* 0x0000_0100_0000_01b3
+    }
+    return h
+}
+
+/// The file a filter's state is saved in: a header (magic, format version, the digest of what the
+/// state means), the filter's bytes, and a checksum of everything before it.
+public enum StateEnvelope {
+    static let magic = Array("driftwood-state\n".utf8)
+    public static let version = 1
+
+    public static func encode(digest: String, payload: [UInt8]) -> [UInt8] {
+        var w = StateWriter(capacity: payload.count + 64 + digest.utf8.count)
+        w.append(raw: magic)
+        w.append(version)
+        w.append(digest)
+        w.append(payload.count)
+        w.append(raw: payload)
+        let sum = fnv1a64(w.bytes)
+        w.append(sum)
+        return w.bytes
+    }
+
+    /// What a state file holds, or why it cannot be used.
+    public enum Decoded: Equatable {
+        case state([UInt8])
+        case unusable(String)
+    }
+
+    public static func decode(_ bytes: [UInt8], digest: String) -> Decoded {
+        guard bytes.count >= magic.count + 8, Array(bytes[0..<magic.count]) == magic else {
+            return .unusable(bytes.isEmpty ? "the state file is empty" : "the state file is not a driftwood state file")
+        }
+        var r = StateReader(bytes)
+        do {
+            _ = try r.raw(magic.count)
+            let v = try r.int()
+            guard v == version else { return .unusable("the state file has format version \(v); this driftwood reads \(version)") }
+            let saved = try r.string()
+            let n = try r.int(in: 0...(bytes.count - r.offset))
+            let payload = Array(try r.raw(n))
+            let end = r.offset
+            let sum = try r.uint64()
+            guard r.atEnd, sum == fnv1a64(bytes[0..<end]) else { return .unusable("the state file is corrupt (checksum mismatch)") }
+            guard saved == digest else {
+                return .unusable("the stage's configuration or baseline changed since the state was saved")
+            }
+            return .state(payload)
+        } catch {
+            return .unusable("the state file is truncated (\(error))")
+        }
+    }
+}
