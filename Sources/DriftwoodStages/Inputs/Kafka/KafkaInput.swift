@@ -19,8 +19,8 @@ public final class KafkaInput: Input, @unchecked Sendable {
     let consumer: OpaquePointer
     private let stopping = Atomic<Bool>(false)
     private let closed = Atomic<Bool>(false)
-    /// Assigned partitions, by "topic\0partition". Guarded by `ledgersLock` (the rebalance
-    /// callback runs on the consuming thread, acknowledgements on output threads, close on another).
+    /// Assigned partitions. Behind a mutex: the rebalance callback runs on the consuming thread,
+    /// acknowledgements on output threads, `close` on another.
     private let ledgers = Mutex<[PartitionKey: Assigned]>([:])
 
     struct PartitionKey: Hashable, Sendable {
