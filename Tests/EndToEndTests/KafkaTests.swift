@@ -116,8 +116,18 @@ import Testing
 
         // The stop committed every delivered offset: a restart reads only what came since.
         try kafka.produce(Self.lines(3000..<3300), to: "logs", key: "m0")
-        let second = try Driftwood.Running(["run", p], directory: dir)
+        let second = try Driftwood.Running(["run", p, "--metrics-address", "127.0.0.1:0"], directory: dir)
         #expect(FileLogs.waitForLines(out, count: 3301, timeout: 60), "\(second.stderr)")
+        // The consumer lag per partition: caught up, so 0 on each partition read from.
+        let base = try second.metricsBase()
+        var m: [String: Double] = [:]
+        let lagged = try MetricsScrape.eventually(timeout: 10) {
+            m = try MetricsScrape.metrics(base)
+            let lags = m.filter { $0.key.hasPrefix("driftwood_kafka_consumer_lag{") }
+            return !lags.isEmpty && lags.values.allSatisfy { $0 == 0 }
+                && lags.keys.contains { $0.contains(#"topic="logs""#) && $0.contains("partition=") }
+        }
+        #expect(lagged, "\(m.filter { $0.key.contains("kafka") })")
         Thread.sleep(forTimeInterval: 1)
         kill(second.pid, SIGTERM)
         #expect(second.wait(timeout: 30) == 0)
