@@ -80,5 +80,17 @@ echo "- machine: $(nproc) cores, load average before the runs $LOAD (shared with
 echo "- driftwood: $DW (commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none))"
 echo "- $REPS repetition(s) of w1 / agent, interleaved; medians; results: $RESULTS"
 echo
-python3 "$HERE/measure.py" table "$RESULTS" --lines "$LINES"
+STATUS=0
+python3 "$HERE/measure.py" table "$RESULTS" --lines "$LINES" --require agent | grep -v ' / python\| / cat' || STATUS=1
+python3 - "$RESULTS" <<'PY'
+import json, statistics, sys
+walls = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("exit") == 0 and not r.get("timed_out"):
+        walls.setdefault(r["name"], []).append(r["wall_s"])
+if "w1" in walls and "agent" in walls:
+    print("- agent / w1, events/s: **%.3g×**" % (statistics.median(walls["w1"]) / statistics.median(walls["agent"])))
+PY
 rm -f "$WORK/out-w1.jsonl"
+exit $STATUS
