@@ -27,6 +27,7 @@ let package = Package(
     targets: [
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z"), .linkedLibrary("deflate")]),
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(name: "CKafka", linkerSettings: [.linkedLibrary("rdkafka")]),
         // RE2: regular expressions in linear time (parse patterns, `=~`, multiline.start).
         .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
         .target(
@@ -37,7 +38,7 @@ let package = Package(
         .target(
             name: "DriftwoodStages",
             dependencies: [
-                "DriftwoodCore", "CZlib", "CCurl",
+                "DriftwoodCore", "CZlib", "CCurl", "CKafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

@@ -15,20 +15,21 @@
 #     chromium              headless: loads the status page, takes its screenshot
 #     logrotate             copytruncate rotation as users run it
 #     tmux                  drives `driftwood top` like a terminal
+#     kcat, gcc             the Kafka tests build Tests/Fixtures/kafka/mock_cluster.c (librdkafka's
+#                           mock cluster) with gcc and read and write topics with kcat
 #   pip (for the python3 on PATH): test tooling
 #     numpy, scipy          reference values for the drift metrics (PSI/KL/JS to 1e-9)
 #     osmem-server          OpenSearch-compatible in-memory server for end-to-end output tests
 #     scikit-learn, fairlearn  reference values for `evaluate` (performance and fairness, to 1e-9)
 #     mlflow==3.17.2        a real tracking server for the mlflow output
-#     confluent-kafka       its librdkafka holds the mock Kafka cluster the Kafka tests run against
 #     aiohttp               its WebSocket client speaks the DevTools protocol to headless Chromium
 #
 # DRY_RUN=1 only prints what it would install.
 set -euo pipefail
 
 APT_PACKAGES=(libcurl4-openssl-dev zlib1g-dev libdeflate-dev libre2-dev librdkafka-dev
-  prometheus prometheus-alertmanager chromium logrotate tmux)
-PIP_PACKAGES=(numpy scipy osmem-server scikit-learn fairlearn mlflow==3.17.2 confluent-kafka aiohttp)
+  prometheus prometheus-alertmanager chromium logrotate tmux kcat gcc)
+PIP_PACKAGES=(numpy scipy osmem-server scikit-learn fairlearn mlflow==3.17.2 aiohttp)
 
 run() { echo "+ $*"; [ -n "${DRY_RUN:-}" ] || "$@"; }
 

@@ -6,6 +6,7 @@ public enum StageCatalog {
     static let entries: [Entry] = [
         .input("file", FileConfig.init) { c, env in try FileInput(config: c, environment: env) },
         .input("stdin", StdinConfig.init) { c, env in StdinInput(config: c, environment: env) },
+        .input("kafka", KafkaInputConfig.init) { c, env in try KafkaInput(config: c, environment: env) },
         .filter("parse", ParseConfig.init) { c, env in try ParseFilter(config: c, failures: FailureCounter(env)) },
         .filter("enrich", EnrichConfig.init) { c, env in try EnrichFilter(config: c, environment: env) },
         .filter("mutate", MutateConfig.init) { c, env in MutateFilter(config: c, failures: FailureCounter(env)) },
@@ -20,11 +21,12 @@ public enum StageCatalog {
         .output("http", HTTPConfig.init) { c, env in HTTPOutput(config: c, environment: env) },
         .output("alertmanager", AlertmanagerConfig.init) { c, env in AlertmanagerOutput(config: c, environment: env) },
         .output("mlflow", MLflowConfig.init) { c, env in MLflowOutput(config: c, environment: env) },
+        .output("kafka", KafkaOutputConfig.init) { c, env in try KafkaOutput(config: c, environment: env) },
     ]
 
-    /// How each stage type reads its config, by `type:`.
+    /// How each stage type reads its config, by role and `type:` (`StageDescriptor.key`).
     public static let descriptors: [String: StageDescriptor] = Dictionary(
-        uniqueKeysWithValues: entries.map { ($0.descriptor.type, $0.descriptor) })
+        uniqueKeysWithValues: entries.map { ($0.descriptor.key, $0.descriptor) })
 
     /// Builds the stage a spec describes.
     public static func makeInput(_ spec: StageSpec, _ env: StageEnvironment) throws -> any Input {
@@ -40,7 +42,7 @@ public enum StageCatalog {
     }
 
     static func entry(_ spec: StageSpec) -> Entry {
-        entries.first { $0.descriptor.type == spec.type }!
+        entries.first { $0.descriptor.type == spec.type && $0.descriptor.role == spec.role }!
     }
 
     /// One catalog line, type-erased.

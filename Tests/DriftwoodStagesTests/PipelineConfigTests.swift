@@ -139,7 +139,7 @@ import Testing
         let e = try #require(single("inputs:\n  - type: stdn\noutputs: [{type: stdout}]\n"))
         #expect(
             e.description
-                == "pipelines/model.yml:2:11: inputs[0].type: unknown input type 'stdn' (expected one of file, stdin); did you mean 'stdin'?")
+                == "pipelines/model.yml:2:11: inputs[0].type: unknown input type 'stdn' (expected one of file, kafka, stdin); did you mean 'stdin'?")
     }
 
     @Test func filterTypeUsedAsAnOutput() throws {

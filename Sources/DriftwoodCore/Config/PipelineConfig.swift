@@ -128,16 +128,19 @@ public struct PipelineConfig: Sendable {
             return nil
         }
         let choices = catalog.values.filter { $0.role == role }.map(\.type).sorted()
-        guard let descriptor = catalog[type], descriptor.role == role else {
+        guard let descriptor = catalog[StageDescriptor.key(role, type)] else {
             var message = "unknown \(role.rawValue) type '\(type)' (expected one of \(choices.joined(separator: ", ")))"
             if let hint = closestMatch(to: type, in: choices) { message += "; did you mean '\(hint)'?" }
-            if let other = catalog[type] { message = "'\(type)' is \(other.role.article) \(other.role.rawValue), not \(role.article) \(role.rawValue)" }
+            if let other = catalog.values.first(where: { $0.type == type }) { message = "'\(type)' is \(other.role.article) \(other.role.rawValue), not \(role.article) \(role.rawValue)" }
             probe.error(message, at: probe.node("type"), key: "type")
             return nil
         }
         let object = ConfigObject(node: node, path: path, stageType: type, problems: problems)
         _ = object.node("type")
-        let id = object.string(descriptor.idKey, default: "\(type)_\(index)")
+        // A type name an input and an output share (`kafka`) says its role in the default id, so a
+        // pipeline with both (a relay) does not get the same id twice.
+        let shared = catalog.values.contains { $0.type == type && $0.role != role }
+        let id = object.string(descriptor.idKey, default: shared ? "\(type)_\(role.rawValue)_\(index)" : "\(type)_\(index)")
         var when: Condition?
         if role != .input, let source = object.string("when") {
             do {

@@ -33,6 +33,13 @@ public struct StageDescriptor: Sendable {
         self.idKey = idKey
         self.decode = decode
     }
+
+    /// The catalog's key of a stage type in a role: an input and an output may share a type name
+    /// (`kafka` reads and writes Kafka), so the role is part of the key.
+    public static func key(_ role: StageRole, _ type: String) -> String { "\(role.rawValue):\(type)" }
+
+    /// This descriptor's catalog key.
+    public var key: String { Self.key(role, type) }
 }
 
 /// What a stage config may need to know while it is read.
