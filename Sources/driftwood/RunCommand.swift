@@ -30,7 +30,9 @@ struct RunCommand: AsyncParsableCommand {
             repository, where samples/ and templates/ are; default .), MODEL_LOG_PATHS, \
             ARCHIVE_PATHS, AGGREGATE_DIR, TIME_FIELD (default ts), TIME_FORMAT (default \
             iso8601), MODEL_REGISTRY, DRIFT_BASELINE, ES_URL, ES_USERNAME, ES_PASSWORD, \
-            ES_TEMPLATE, DRIFTWOOD_DATA_DIR, DRIFTWOOD_METRICS_ADDRESS, ENVIRONMENT. \
+            ES_TEMPLATE, ALERTMANAGER_URL, DRIFTWOOD_DATA_DIR, DRIFTWOOD_METRICS_ADDRESS, \
+            ENVIRONMENT; agent-to-kafka.yml and kafka-aggregator.yml also KAFKA_BROKERS, \
+            KAFKA_TOPIC, KAFKA_GROUP. \
             See docs/running.md.
             """)
 

@@ -124,7 +124,7 @@ final class GroupSeries: Sendable {
     func emit(into buffer: inout [UInt8]) {
         let hs = histograms.withLock { families in families.map { ($0.key, $0.value.order) }.sorted { $0.0 < $1.0 } }
         for (name, series) in hs {
-            buffer += Array("# TYPE \(name) histogram\n".utf8)
+            buffer += Array("# HELP \(name) \(PrometheusExport.helpText(name))\n# TYPE \(name) histogram\n".utf8)
             for h in series {
                 let labels = Self.labelText(h.labels)
                 let sep = labels.isEmpty ? "" : ","
