@@ -484,7 +484,8 @@ import Testing
         #expect(reports.allSatisfy { ($0["event"] as? [String: Any])?["kind"] as? String == "metric" })
         #expect(reports.contains { ($0["drift"] as? [String: Any])?["max"] is Double })
         #expect(reports.contains { ($0["monitor"] as? [String: Any])?["error_rate"] is Double })
-        #expect(reports.contains { ($0["event"] as? [String: Any])?["dataset"] as? String == "driftwood.evaluate" })
+        // (evaluate reports after 1000 pairs; the samples hold fewer labels, so none here: the
+        // evaluate tests check its reports.)
         #expect(!documents.contains { ($0["event"] as? [String: Any])?["kind"] as? String == "metric" })
     }
 
