@@ -104,8 +104,17 @@ public struct EvaluateConfig: StageConfig {
             }
         }
         let defaultWhen = "exists(\(label.text))"
-        labelWhen = try! Condition(defaultWhen)
         labelWhenIsDefault = true
+        do {
+            labelWhen = try Condition(defaultWhen)
+        } catch {
+            // A label path the condition grammar cannot name (a space, a quote): say so, and
+            // ask for label_when instead of crashing on it.
+            labelWhen = try! Condition("exists(label)")  // never used: the error stops the run
+            if !c.has("label_when") {
+                c.error("cannot be named in a condition (\(error.message)); set label_when", at: c.node("label"), key: "label")
+            }
+        }
         if let source = c.string("label_when") {
             do {
                 labelWhen = try Condition(source)
