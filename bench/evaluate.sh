@@ -94,7 +94,7 @@ done
 PENDING=$WORK/predictions_1000000.jsonl
 if [ ! -f "$PENDING" ] || [ "$(wc -l < "$PENDING")" -ne 1000000 ]; then
   python3 "$HERE/gen_model_logs.py" --lines 1020000 --out "$WORK/model_logs_1020000.jsonl"
-  grep '"prediction"' "$WORK/model_logs_1020000.jsonl" | head -n 1000000 > "$PENDING"
+  awk '/"prediction"/ && n < 1000000 { print; n++ }' "$WORK/model_logs_1020000.jsonl" > "$PENDING"   # (grep | head dies of SIGPIPE under pipefail)
   rm -f "$WORK/model_logs_1020000.jsonl"
 fi
 for variant in w1 w1-evaluate; do
