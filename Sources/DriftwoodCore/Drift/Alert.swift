@@ -44,9 +44,7 @@ public struct Alert: Sendable, Equatable {
         self.message = message
     }
 
-    static let kindPath = FieldPath("event")!
     static let alertPath = FieldPath("alert")!
-    static let hostPath = FieldPath("host")!
 
     /// The alert as an event that follows its trigger.
     /// - Parameters:
@@ -55,17 +53,8 @@ public struct Alert: Sendable, Equatable {
     ///     alert is about, so a re-run makes the same fingerprint id and never a second document.
     ///   - stage: the id of the filter that raised it.
     public func event(timestamp: JSONValue?, origin: Origin, stage: String, hostName: String) -> Event {
-        var fields = Fields(capacity: 512)
-        if let timestamp {
-            fields.set(.timestamp, value: timestamp)
-        } else {
-            var ts: [UInt8] = [UInt8(ascii: "\"")]
-            Timestamp.now().appendRFC3339(to: &ts)
-            ts.append(UInt8(ascii: "\""))
-            fields.set(.timestamp, json: ts)
-        }
-        fields.set(Self.kindPath, json: Array(#"{"kind":"alert"}"#.utf8))
-        fields.set(.message, string: message)
+        var fields = DerivedEvent.start(
+            timestamp: timestamp, event: Array(#"{"kind":"alert"}"#.utf8), message: message, capacity: 512)
         var json: [UInt8] = []
         json += Array(#"{"type":"#.utf8)
         JSONWriter.appendString(type, to: &json)
@@ -93,15 +82,8 @@ public struct Alert: Sendable, Equatable {
         }
         json.append(UInt8(ascii: "}"))
         fields.set(Self.alertPath, json: json)
-        var host: [UInt8] = Array(#"{"name":"#.utf8)
-        JSONWriter.appendString(hostName, to: &host)
-        host.append(UInt8(ascii: "}"))
-        fields.set(Self.hostPath, json: host)
-        var derivedOrigin = origin
-        let parts = [stage, type, state.rawValue, feature ?? "", metric, group ?? ""] + (attribute.map { [$0] } ?? [])
-        let identity = parts.joined(separator: "\u{1F}")
-        derivedOrigin.derived = Hash64.hash(identity) | 1
-        return Event(fields: fields, origin: derivedOrigin)
+        let identity = [stage, type, state.rawValue, feature ?? "", metric, group ?? ""] + (attribute.map { [$0] } ?? [])
+        return DerivedEvent.finish(fields, hostName: hostName, origin: origin, identity: identity)
     }
 }
 

@@ -58,26 +58,14 @@ public struct DriftReport: Sendable {
         return "\(metric) drift\(whose): max \(ScoreText.text(value)) (\(feature))"
     }
 
-    static let eventPath = FieldPath("event")!
     static let driftPath = FieldPath("drift")!
-    static let hostPath = FieldPath("host")!
 
     /// The report as an event that follows its trigger (timestamp and origin as for alerts).
     public func event(timestamp: JSONValue?, origin: Origin, stage: String, hostName: String, dataset: String = "driftwood.drift") -> Event {
-        var fields = Fields(capacity: 512)
-        if let timestamp {
-            fields.set(.timestamp, value: timestamp)
-        } else {
-            var ts: [UInt8] = [UInt8(ascii: "\"")]
-            Timestamp.now().appendRFC3339(to: &ts)
-            ts.append(UInt8(ascii: "\""))
-            fields.set(.timestamp, json: ts)
-        }
         var kind: [UInt8] = Array(#"{"kind":"metric","dataset":"#.utf8)
         JSONWriter.appendString(dataset, to: &kind)
         kind.append(UInt8(ascii: "}"))
-        fields.set(Self.eventPath, json: kind)
-        fields.set(.message, string: message)
+        var fields = DerivedEvent.start(timestamp: timestamp, event: kind, message: message, capacity: 512)
         var j: [UInt8] = Array(#"{"metric":"#.utf8)
         JSONWriter.appendString(metric, to: &j)
         j += Array(#","window":"#.utf8)
@@ -132,13 +120,8 @@ public struct DriftReport: Sendable {
         }
         j.append(UInt8(ascii: "}"))
         fields.set(Self.driftPath, json: j)
-        var host: [UInt8] = Array(#"{"name":"#.utf8)
-        JSONWriter.appendString(hostName, to: &host)
-        host.append(UInt8(ascii: "}"))
-        fields.set(Self.hostPath, json: host)
-        var derived = origin
-        derived.derived = Hash64.hash([stage, "report", group ?? "", "\(scored)"].joined(separator: "\u{1F}")) | 1
-        return Event(fields: fields, origin: derived)
+        return DerivedEvent.finish(
+            fields, hostName: hostName, origin: origin, identity: [stage, "report", group ?? "", "\(scored)"])
     }
 
     static func appendNumbers(_ values: [Double], exact: Bool, to j: inout [UInt8]) {

@@ -30,22 +30,12 @@ public struct MonitorReport: Sendable {
         return "model health\(whose): error rate \(ScoreText.text(errorRate))\(latencyText)"
     }
 
-    static let eventPath = FieldPath("event")!
     static let monitorPath = FieldPath("monitor")!
-    static let hostPath = FieldPath("host")!
 
     public func event(timestamp: JSONValue?, origin: Origin, stage: String, hostName: String) -> Event {
-        var fields = Fields(capacity: 384)
-        if let timestamp {
-            fields.set(.timestamp, value: timestamp)
-        } else {
-            var ts: [UInt8] = [UInt8(ascii: "\"")]
-            Timestamp.now().appendRFC3339(to: &ts)
-            ts.append(UInt8(ascii: "\""))
-            fields.set(.timestamp, json: ts)
-        }
-        fields.set(Self.eventPath, json: Array(#"{"kind":"metric","dataset":"driftwood.monitor"}"#.utf8))
-        fields.set(.message, string: message)
+        var fields = DerivedEvent.start(
+            timestamp: timestamp, event: Array(#"{"kind":"metric","dataset":"driftwood.monitor"}"#.utf8),
+            message: message, capacity: 384)
         var j: [UInt8] = [UInt8(ascii: "{")]
         if let group {
             j += Array(#""group":"#.utf8)
@@ -64,12 +54,7 @@ public struct MonitorReport: Sendable {
         if let latency { ScoreText.append(latency, to: &j) } else { j += Array("null".utf8) }
         j += Array("}}".utf8)
         fields.set(Self.monitorPath, json: j)
-        var host: [UInt8] = Array(#"{"name":"#.utf8)
-        JSONWriter.appendString(hostName, to: &host)
-        host.append(UInt8(ascii: "}"))
-        fields.set(Self.hostPath, json: host)
-        var derived = origin
-        derived.derived = Hash64.hash([stage, "report", group ?? "", "\(events)"].joined(separator: "\u{1F}")) | 1
-        return Event(fields: fields, origin: derived)
+        return DerivedEvent.finish(
+            fields, hostName: hostName, origin: origin, identity: [stage, "report", group ?? "", "\(events)"])
     }
 }

@@ -4,8 +4,6 @@ import DriftwoodCore
 /// `@timestamp`, `event`, `message`, `evaluation` and `host` only.
 extension EvaluateFilter {
     static let eventMember = Array(#"{"kind":"metric","dataset":"driftwood.evaluate"}"#.utf8)
-    static let eventPath = FieldPath("event")!
-    static let hostPath = FieldPath("host")!
 
     /// The report of a group's window now, timed like the event that completed its last pair.
     func report(_ group: Group, timestamp: JSONValue?, origin: Origin) -> Event {
@@ -82,21 +80,14 @@ extension EvaluateFilter {
         ScoreText.append(lags[1], decimals: 3, to: &json)
         json += Array("}}}".utf8)
 
-        var fields = Fields(capacity: json.count + 256)
-        if let timestamp { fields.set(.timestamp, value: timestamp) }
-        fields.set(Self.eventPath, json: Self.eventMember)
         let whose = group.name.map { " of \($0)" } ?? ""
-        fields.set(
-            .message,
-            string: "\(config.task.rawValue) evaluation\(whose) over the last \(config.window) pairs: "
-                + summary.joined(separator: ", "))
+        var fields = DerivedEvent.start(
+            timestamp: timestamp, event: Self.eventMember,
+            message: "\(config.task.rawValue) evaluation\(whose) over the last \(config.window) pairs: "
+                + summary.joined(separator: ", "),
+            capacity: json.count + 256)
         fields.set(Self.evaluationPath, json: json)
-        var host: [UInt8] = Array(#"{"name":"#.utf8)
-        JSONWriter.appendString(hostName, to: &host)
-        host.append(UInt8(ascii: "}"))
-        fields.set(Self.hostPath, json: host)
-        var derived = origin
-        derived.derived = Hash64.hash([stage, "evaluate-report", group.name ?? ""].joined(separator: "\u{1F}")) | 1
-        return Event(fields: fields, origin: derived)
+        return DerivedEvent.finish(
+            fields, hostName: hostName, origin: origin, identity: [stage, "evaluate-report", group.name ?? ""])
     }
 }
