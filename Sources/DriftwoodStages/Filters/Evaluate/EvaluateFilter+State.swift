@@ -16,10 +16,7 @@ extension EvaluateFilter: PersistentFilter {
                 w.append(id < table.1.count ? table.1[id] : false)
             }
         }
-        w.append(groups.groups.count)
-        for group in groups.groups {
-            w.append(group.name != nil)
-            w.append(group.name ?? "")
+        groups.save(to: &w, name: \.name) { group, w in
             w.append(group.pairs)
             w.append(group.expired)
             w.append(group.lastAUC != nil)
@@ -50,22 +47,9 @@ extension EvaluateFilter: PersistentFilter {
                 attributeValues.insert(try r.string())
                 _ = try r.bool()
             }
-            let count = try r.int(in: 0...config.maxGroups)
-            for k in 0..<count {
-                let named = try r.bool()
-                var name = try r.string()
-                let group: Group
-                if config.groupBy == nil {
-                    guard k == 0, !named else { throw StateError("a group in a filter without group_by") }
-                    group = groups.groups[0]
-                } else {
-                    guard named else { throw StateError("a group without a name") }
-                    let id = name.withUTF8 { key in
-                        groups.id(named: key, make: { Group(name: $0, config: config, factory: factory) }, onFirstOverflow: {})
-                    }
-                    guard id == k else { throw StateError("group '\(name)' saved twice") }
-                    group = groups.groups[k]
-                }
+            try groups.restore(
+                from: &r, grouped: config.groupBy != nil, make: { Group(name: $0, config: config, factory: factory) }
+            ) { group, r in
                 group.pairs = try r.int(in: 0...Int.max)
                 group.expired = try r.int(in: 0...Int.max)
                 let hasAUC = try r.bool()

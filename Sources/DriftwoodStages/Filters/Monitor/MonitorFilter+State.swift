@@ -6,10 +6,7 @@ extension MonitorFilter: PersistentFilter {
 
     public func saveState() -> [UInt8] {
         var w = StateWriter(capacity: 64 + groups.groups.count * (config.window * 9 + 64))
-        w.append(groups.groups.count)
-        for group in groups.groups {
-            w.append(group.name != nil)
-            w.append(group.name ?? "")
+        groups.save(to: &w, name: \.name) { group, w in
             w.append(group.events)
             group.errors.save(to: &w)
             group.latencies.save(to: &w)
@@ -22,21 +19,7 @@ extension MonitorFilter: PersistentFilter {
     public func restoreState(_ bytes: [UInt8]) throws {
         var r = StateReader(bytes)
         do {
-            let count = try r.int(in: 0...config.maxGroups)
-            for k in 0..<count {
-                let named = try r.bool()
-                let name = try r.string()
-                let group: Group
-                if config.groupBy == nil {
-                    guard k == 0, !named else { throw StateError("a group in a filter without group_by") }
-                    group = groups.groups[0]
-                } else {
-                    guard named else { throw StateError("a group without a name") }
-                    var text = name
-                    let id = text.withUTF8 { groupID(named: $0) }
-                    guard id == k else { throw StateError("group '\(name)' saved twice") }
-                    group = groups.groups[k]
-                }
+            try groups.restore(from: &r, grouped: config.groupBy != nil, make: { makeGroup(name: $0) }) { group, r in
                 group.events = try r.int(in: 0...Int.max)
                 try group.errors.restore(from: &r)
                 try group.latencies.restore(from: &r)
