@@ -60,21 +60,34 @@ struct LogOptions: ParsableArguments {
 
 /// Reading a pipeline file, printing its errors as the contract says.
 enum PipelineFile {
+    /// Reads and checks a pipeline file; prints what is wrong and exits 2 when it is invalid.
     static func load(_ path: String, filtersOnly: Bool = false) throws -> PipelineConfig {
+        do {
+            return try read(path, filtersOnly: filtersOnly)
+        } catch {
+            for line in error.lines { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+            throw ExitCode(2)
+        }
+    }
+
+    /// Why a pipeline file cannot be used: the lines `check` prints.
+    struct Invalid: Error {
+        var lines: [String]
+    }
+
+    /// Reads and checks a pipeline file, printing nothing (a reload logs the lines instead).
+    static func read(_ path: String, filtersOnly: Bool = false) throws(Invalid) -> PipelineConfig {
         let text: String
         do { text = try FileAccess.text(path) } catch {
-            FileHandle.standardError.write(Data("pipeline file: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw Invalid(lines: ["pipeline file: \(error)"])
         }
         do {
             return try PipelineConfig.load(
                 text: text, file: path, environment: ProcessInfo.processInfo.environment,
                 catalog: StageCatalog.descriptors, filtersOnly: filtersOnly)
         } catch {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
             let n = error.errors.count
-            FileHandle.standardError.write(Data("\(path): \(n) error\(n == 1 ? "" : "s")\n".utf8))
-            throw ExitCode(2)
+            throw Invalid(lines: error.errors.map(\.description) + ["\(path): \(n) error\(n == 1 ? "" : "s")"])
         }
     }
 

@@ -51,19 +51,27 @@ struct RunCommand: AsyncParsableCommand {
         help: "After the pipeline has finished, keep serving the status page, /metrics and /health until SIGINT or SIGTERM (needs metrics.address or --metrics-address)."
     )
     var serve = false
+    @Flag(
+        name: .long,
+        help: "Reload when the pipeline file or a file it names (model registry, baseline, index template) changes, checked once a second. SIGHUP always reloads."
+    )
+    var watch = false
     @OptionGroup var log: LogOptions
 
     func run() async throws {
+        // SIGHUP reloads (below); until then it must not end the process (its default action).
+        signal(SIGHUP, SIG_IGN)
         MemoryTuning.keepFreedBuffers()
         let logger = try log.bootstrap()
         var config = try PipelineFile.load(pipeline)
-        if let dataDir { config.dataDir = dataDir }
-        if let metricsAddress {
-            guard HostPort(metricsAddress) != nil else {
-                throw ValidationError("--metrics-address must be HOST:PORT, like 127.0.0.1:9600")
-            }
-            config.metricsAddress = metricsAddress
+        if let metricsAddress, HostPort(metricsAddress) == nil {
+            throw ValidationError("--metrics-address must be HOST:PORT, like 127.0.0.1:9600")
         }
+        let overrides: @Sendable (inout PipelineConfig) -> Void = { [dataDir, metricsAddress] config in
+            if let dataDir { config.dataDir = dataDir }
+            if let metricsAddress { config.metricsAddress = metricsAddress }
+        }
+        overrides(&config)
         if serve && config.metricsAddress == nil {
             throw ValidationError("--serve needs metrics.address in the pipeline or --metrics-address HOST:PORT")
         }
@@ -80,10 +88,9 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         let engine: Pipeline
+        let read = PipelineBuilder.ReadOptions(once: once, fromBeginning: fromBeginning)
         do {
-            engine = try PipelineBuilder.pipeline(
-                config, logger: logger, hostName: PipelineFile.hostName,
-                read: .init(once: once, fromBeginning: fromBeginning))
+            engine = try PipelineBuilder.pipeline(config, logger: logger, hostName: PipelineFile.hostName, read: read)
         } catch {
             logger.critical("cannot start the pipeline", metadata: ["error": "\(error)"])
             await server?.close()
@@ -120,8 +127,16 @@ struct RunCommand: AsyncParsableCommand {
                     metadata: ["pipeline": "\(name)", "url": "\(server.pageURL)"])
             }
         }
+        // SIGHUP (and with --watch a changed file) reloads the pipeline file.
+        let reloader = Reloader(
+            path: pipeline, config: config, engine: engine, read: read, logger: logger, overrides: overrides,
+            restaged: { endpoints.restaged($0) })
+        let hangups = Task.detached {
+            for await _ in await UnixSignalsSequence(trapping: .sighup) { reloader.request("SIGHUP") }
+        }
+        let watcher = watch ? ConfigWatcher(reloader: reloader) : nil
         // A second signal exits at once; checkpoints then cover only what was delivered.
-        let watcher = Task.detached {
+        let signals = Task.detached {
             var seen = 0
             for await signal in await UnixSignalsSequence(trapping: .sigterm, .sigint) {
                 seen += 1
@@ -141,7 +156,10 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        watcher.cancel()
+        signals.cancel()
+        watcher?.stop()
+        reloader.stop()
+        hangups.cancel()
         healthcheck?.task?.cancel()
         summary()
         if service.outcome == .unreachable {

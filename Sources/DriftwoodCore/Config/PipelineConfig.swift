@@ -1,3 +1,4 @@
+import Foundation
 import Yams
 
 /// A whole pipeline file, read and checked: settings plus its stages in order.
@@ -151,7 +152,26 @@ public struct PipelineConfig: Sendable {
         }
         let config = descriptor.decode(object, StageContext(id: id, dataDir: context.dataDir, environment: context.environment))
         object.finish()
-        return StageSpec(role: role, type: type, id: id, when: when, config: config, path: path)
+        return StageSpec(
+            role: role, type: type, id: id, when: when, config: config, path: path,
+            settings: settings(of: node, filesRead: config.filesRead))
+    }
+
+    /// A stage's block as canonical YAML (no comments, layout or positions) and a digest of each
+    /// file its configuration read: what a reload compares to tell a changed stage from a kept one.
+    static func settings(of node: Node, filesRead: [String]) -> String {
+        var text = (try? Yams.serialize(node: node, sortKeys: true)) ?? "\(node)"
+        for file in filesRead {
+            let bytes = FileManager.default.contents(atPath: file).map { [UInt8]($0) }
+            text += "\n# file \(file): " + (bytes.map { String(fnv1a64($0), radix: 16) + " \($0.count) bytes" } ?? "unreadable")
+        }
+        return text
+    }
+
+    /// Every file the stages' configurations read, once each, in stage order (`run --watch`).
+    public var filesRead: [String] {
+        var seen = Set<String>()
+        return (inputs + filters + outputs).flatMap(\.config.filesRead).filter { seen.insert($0).inserted }
     }
 
     static func describe(_ error: YamlError) -> (Int, Int, String) {

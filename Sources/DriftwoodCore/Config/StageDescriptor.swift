@@ -12,7 +12,15 @@ public enum StageRole: String, Sendable {
 }
 
 /// The typed configuration of one stage, read strictly from its YAML block.
-public protocol StageConfig: Sendable {}
+public protocol StageConfig: Sendable {
+    /// Files the configuration read when the pipeline was checked (a model registry, a baseline,
+    /// an index template): a reload compares their bytes, and `run --watch` watches them.
+    var filesRead: [String] { get }
+}
+
+extension StageConfig {
+    public var filesRead: [String] { [] }
+}
 
 /// How one stage type reads its configuration: one entry of the stage catalog.
 public struct StageDescriptor: Sendable {
@@ -62,4 +70,21 @@ public struct StageSpec: Sendable {
     public let config: any StageConfig
     /// The key path, e.g. `outputs[0]`.
     public let path: String
+    /// The stage's block as read (after `${VAR}` substitution), with a digest of each file it
+    /// read: two specs with the same `settings` configure the same stage, wherever in the file
+    /// it is written and however it is laid out (a reload keeps such a stage running).
+    public let settings: String
+
+    public init(
+        role: StageRole, type: String, id: String, when: Condition?, config: any StageConfig, path: String,
+        settings: String = ""
+    ) {
+        self.role = role
+        self.type = type
+        self.id = id
+        self.when = when
+        self.config = config
+        self.path = path
+        self.settings = settings
+    }
 }

@@ -22,19 +22,74 @@ public final class BatchQueue: @unchecked Sendable {
     private var bytes = 0
     private var closed = false
     private var nextSequence: UInt64 = 0
+    /// Pushes wait while set (a reload swapping the stages behind this queue).
+    private var paused = false
+    /// With `tracksConsumers`: pops (batches or time-outs) whose consumer has not called
+    /// `finished()` yet.
+    private var taken = 0
+    private let tracksConsumers: Bool
+    private var drained = pthread_cond_t()
 
-    public init(maxEvents: Int, maxBytes: Int) {
+    /// - Parameter tracksConsumers: every `pop` that returns a batch or times out must be
+    ///   followed by `finished()` once the consumer is done with it, so `pauseAndDrain()` knows
+    ///   when nothing taken from the queue is still being worked on.
+    public init(maxEvents: Int, maxBytes: Int, tracksConsumers: Bool = false) {
         self.maxEvents = maxEvents
         self.maxBytes = maxBytes
+        self.tracksConsumers = tracksConsumers
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&notEmpty, nil)
         pthread_cond_init(&notFull, nil)
+        pthread_cond_init(&drained, nil)
     }
 
     deinit {
         pthread_mutex_destroy(&mutex)
         pthread_cond_destroy(&notEmpty)
         pthread_cond_destroy(&notFull)
+        pthread_cond_destroy(&drained)
+    }
+
+    /// The sequence number the next batch pushed will get.
+    var sequenceOfNextBatch: UInt64 {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return nextSequence
+    }
+
+    /// True once `close()` was called.
+    var isClosed: Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return closed
+    }
+
+    /// Holds every producer at its next push, then waits until the queue is empty and every
+    /// consumer has finished what it took (`tracksConsumers`). Consumers never time out while
+    /// the queue is paused and empty, so nothing runs behind the queue until `resume()`.
+    func pauseAndDrain() {
+        precondition(tracksConsumers)
+        pthread_mutex_lock(&mutex)
+        paused = true
+        while events > 0 || taken > 0 { pthread_cond_wait(&drained, &mutex) }
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Lets producers push again after `pauseAndDrain()`.
+    func resume() {
+        pthread_mutex_lock(&mutex)
+        paused = false
+        pthread_cond_broadcast(&notFull)
+        pthread_cond_broadcast(&notEmpty)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// A consumer is done with what its last `pop` returned (`tracksConsumers`).
+    func finished() {
+        pthread_mutex_lock(&mutex)
+        taken -= 1
+        if taken == 0 && events == 0 { pthread_cond_broadcast(&drained) }
+        pthread_mutex_unlock(&mutex)
     }
 
     /// Events waiting now.
@@ -59,7 +114,7 @@ public final class BatchQueue: @unchecked Sendable {
         guard !batch.isEmpty else { return true }
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        while !closed && events > 0 && (events + batch.count > maxEvents || bytes + size > maxBytes) {
+        while !closed && (paused || events > 0 && (events + batch.count > maxEvents || bytes + size > maxBytes)) {
             pthread_cond_wait(&notFull, &mutex)
         }
         guard !closed else { return false }
@@ -108,12 +163,22 @@ public final class BatchQueue: @unchecked Sendable {
             deadline.tv_sec += ns / 1_000_000_000
             deadline.tv_nsec = ns % 1_000_000_000
             while head == items.count && !closed {
-                if pthread_cond_timedwait(&notEmpty, &mutex, &deadline) == ETIMEDOUT { break }
+                // Paused: no time-out, so no consumer works behind the queue until `resume()`.
+                if paused {
+                    pthread_cond_wait(&notEmpty, &mutex)
+                } else if pthread_cond_timedwait(&notEmpty, &mutex, &deadline) == ETIMEDOUT {
+                    break
+                }
             }
         } else {
             while head == items.count && !closed { pthread_cond_wait(&notEmpty, &mutex) }
         }
-        guard head < items.count else { return closed ? .closed : .timedOut }
+        guard head < items.count else {
+            if closed { return .closed }
+            if tracksConsumers { taken += 1 }
+            return .timedOut
+        }
+        if tracksConsumers { taken += 1 }
         batch = EventBatch()
         swap(&batch, &items[head].0)
         let size = items[head].1

@@ -56,8 +56,9 @@ final class FilterStateKeeper: @unchecked Sendable {
     }
 
     /// Restores each filter's saved state, or logs once why it starts empty. Before any event.
-    func restore() {
-        for entry in entries {
+    /// `except`: filters that keep the state they hold (a reload kept them running).
+    func restore(except kept: Set<String> = []) {
+        for entry in entries where !kept.contains(entry.id) {
             let why: String
             if let data = FileManager.default.contents(atPath: entry.path) {
                 switch StateEnvelope.decode([UInt8](data), digest: entry.digest) {

@@ -6,9 +6,12 @@ import Synchronization
 /// The pipeline engine: inputs → bounded queue → filters → one bounded queue per output → outputs.
 ///
 /// Each input and each output runs on a thread of its own (they block in reads and writes); the
-/// filters run in order on one filter thread. Events move in batches. Acknowledgements follow the
-/// events: after the filters, each batch's groups owe one delivery per (event, output) pair, and
-/// an output settles its share once it has accepted a batch.
+/// filters run in order on the filter workers. Events move in batches. Acknowledgements follow
+/// the events: after the filters, each batch's groups owe one delivery per (event, output) pair,
+/// and an output settles its share once it has accepted a batch.
+///
+/// What runs behind the filter queue (filters, outputs, the filters' state keeper) is one
+/// `StageLayout`; a reload (`swap`) replaces it, and the inputs, while nothing is in flight.
 public final class Pipeline: @unchecked Sendable {
     /// A filter and the condition that selects its events.
     public struct FilterStage {
@@ -52,26 +55,36 @@ public final class Pipeline: @unchecked Sendable {
         }
     }
 
-    let inputs: [(id: String, input: any Input)]
-    let filters: [FilterStage]
-    /// One chain per filter worker: several only when the chain starts with stateless filters.
-    let filterChains: [FilterChain]
-    /// With several workers and a stateful filter: the stateless filters before it run on every
-    /// worker at once, and the rest (one shared instance of each) one batch at a time, in order.
-    let parallelStages: Int
-    let turnstile: Turnstile?
-    let sequencer: Sequencer
-    let outputs: [OutputStage]
+    let limits: Limits
     let logger: Logger
     let filterQueue: BatchQueue
-    let outputQueues: [BatchQueue]
-    let metrics: [String: StageMetrics]
-    /// Events each input read, in input order (the end-of-run summary).
-    let eventsRead: [EventCount]
-    /// Saves and restores the windows of the filters that keep state across restarts.
-    let stateKeeper: FilterStateKeeper?
-    private let failed = Atomic<Bool>(false)
+    let sequencer: Sequencer
+    /// Filter worker threads (fixed for the run).
+    let workers: Int
+    let stateDirectory: String?
+    let stateInterval: Double
+
+    // Guarded by `lock`.
+    let lock = NSLock()
+    var layout: StageLayout
+    var inputRuns: [InputRun]
+    /// Inputs whose `run` has not returned, plus one per reload in progress: when it reaches
+    /// zero, the filter queue closes.
+    var liveInputs = 0
+    /// Output threads not ended yet.
+    var liveOutputs = 0
+    /// Filter workers not ended yet.
+    var liveWorkers = 0
+    var filtersEnded = false
+    var started = false
+    var stopping = false
+    /// Events removed by the filters of layouts a reload replaced.
+    var droppedByReplacedFilters = 0
+
+    let failed = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
+    /// One reload at a time.
+    let reloading = NSLock()
 
     /// - Parameter extraFilterWorkers: further copies of the filter chain (separate instances),
     ///   run on threads of their own. When some filter holds state, only the stateless filters
@@ -84,74 +97,88 @@ public final class Pipeline: @unchecked Sendable {
         limits: Limits = Limits(), logger: Logger, extraFilterWorkers: [[FilterStage]] = [],
         stateDirectory: String? = nil, stateInterval: Double = 1
     ) {
-        self.inputs = inputs
-        self.filters = filters
-        let prefix = filters.prefix { $0.filter.isStateless }.count
-        let parallel = prefix > 0 ? extraFilterWorkers.filter { $0.count == filters.count } : []
-        self.filterChains =
-            [FilterChain(filters, preparedFrom: parallel.isEmpty ? nil : prefix)]
-            + parallel.map { FilterChain(Array($0.prefix(prefix)) + filters.dropFirst(prefix), preparedFrom: prefix) }
-        self.parallelStages = prefix
-        self.turnstile = prefix < filters.count && filterChains.count > 1 ? Turnstile() : nil
-        self.sequencer = Sequencer(window: 2 * filterChains.count)
-        self.outputs = outputs
+        self.limits = limits
         self.logger = logger
-        self.filterQueue = BatchQueue(maxEvents: limits.maxEvents, maxBytes: limits.maxBytes)
-        self.outputQueues = outputs.map { _ in BatchQueue(maxEvents: limits.maxEvents, maxBytes: limits.maxBytes) }
-        var metrics: [String: StageMetrics] = [:]
-        for id in inputs.map(\.id) + filters.map(\.id) + outputs.map(\.id) { metrics[id] = StageMetrics(stage: id) }
-        self.metrics = metrics
-        self.eventsRead = inputs.map { _ in EventCount() }
-        stateKeeper = FilterStateKeeper(stages: filters, directory: stateDirectory, interval: stateInterval, logger: logger)
+        let prefix = filters.prefix { $0.filter.isStateless }.count
+        let copies = prefix > 0 ? extraFilterWorkers.filter { $0.count == filters.count } : []
+        workers = 1 + copies.count
+        sequencer = Sequencer(window: 2 * workers)
+        filterQueue = BatchQueue(maxEvents: limits.maxEvents, maxBytes: limits.maxBytes, tracksConsumers: true)
+        self.stateDirectory = stateDirectory
+        self.stateInterval = stateInterval
+        let keeper = FilterStateKeeper(stages: filters, directory: stateDirectory, interval: stateInterval, logger: logger)
+        layout = StageLayout(
+            filters: filters, copies: copies, workers: workers, firstSequence: 0,
+            outputs: outputs.map { OutputRun(stage: $0, limits: limits) },
+            keeper: keeper)
+        let fingerprints = outputs.contains { $0.output.usesFingerprints }
+        inputRuns = inputs.map { InputRun(id: $0.id, input: $0.input, fingerprints: fingerprints) }
     }
 
     /// Starts every thread and returns at once; `wait()` blocks until the pipeline has finished.
     public func start() {
-        stateKeeper?.restore()
-        let inputsLeft = Atomic<Int>(inputs.count)
-        for (k, (id, input)) in inputs.enumerated() {
-            let m = metrics[id]!
-            let read = eventsRead[k]
-            startThread(name: "input \(id)") { [self] in
-                do {
-                    try input.run { batch in
-                        // An input's events in are the events it read, all handed on.
-                        m.eventsIn(batch.count)
-                        m.eventsOut(batch.count)
-                        read.add(batch.count)
-                        filterQueue.push(moving: &batch, bytes: Self.byteCount(batch))
-                    }
-                } catch {
-                    logger.error("input stopped on an error", metadata: ["stage": "\(id)", "error": "\(error)"])
-                    failed.store(true, ordering: .relaxed)
-                }
-                if inputsLeft.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                    filterQueue.close()
-                }
-            }
+        let (inputs, layout) = lock.withLock { () -> ([InputRun], StageLayout) in
+            started = true
+            liveInputs = inputRuns.count
+            liveOutputs = self.layout.outputs.count
+            liveWorkers = workers
+            return (inputRuns, self.layout)
         }
+        layout.keeper?.restore()
+        for run in inputs { startInput(run) }
         if inputs.isEmpty { filterQueue.close() }
-        let workersLeft = Atomic<Int>(filterChains.count)
-        for chain in filterChains {
-            startThread(name: "filters") { [self] in
-                runFilters(chain)
-                if workersLeft.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                    stateKeeper?.finish()
-                    for queue in outputQueues { queue.close() }
+        for k in 0..<workers {
+            startThread(name: "filters") { [self] in runFilters(worker: k) }
+        }
+        for run in layout.outputs { startOutput(run, after: nil) }
+        if layout.outputs.isEmpty { done.signal() }
+    }
+
+    func startInput(_ run: InputRun) {
+        startThread(name: "input \(run.id)") { [self] in
+            do {
+                try run.input.run { batch in
+                    // An input's events in are the events it read, all handed on.
+                    run.metrics.eventsIn(batch.count)
+                    run.metrics.eventsOut(batch.count)
+                    run.eventsRead.add(batch.count)
+                    run.handedOn(batch.acknowledgement)
+                    filterQueue.push(moving: &batch, bytes: Self.byteCount(batch))
                 }
+            } catch {
+                logger.error("input stopped on an error", metadata: ["stage": "\(run.id)", "error": "\(error)"])
+                failed.store(true, ordering: .relaxed)
+            }
+            run.ended.signal()
+            inputEnded()
+        }
+    }
+
+    /// One input (or a reload) is done: the last one closes the filter queue.
+    func inputEnded() {
+        let last = lock.withLock { () -> Bool in
+            liveInputs -= 1
+            return liveInputs == 0
+        }
+        if last { filterQueue.close() }
+    }
+
+    /// Starts an output's thread; with `after`, it delivers only once that run (the output this
+    /// one replaces, with the same id) has delivered everything and closed.
+    func startOutput(_ run: OutputRun, after previous: OutputRun?) {
+        startThread(name: "output \(run.stage.id)") { [self] in
+            previous?.waitUntilEnded()
+            runOutput(run)
+            run.ended.signal()
+            let (last, inputs) = lock.withLock { () -> (Bool, [InputRun]) in
+                liveOutputs -= 1
+                return (liveOutputs == 0 && filtersEnded, inputRuns)
+            }
+            if last {
+                for run in inputs { run.input.close() }
+                done.signal()
             }
         }
-        let outputsLeft = Atomic<Int>(outputs.count)
-        for (k, stage) in outputs.enumerated() {
-            startThread(name: "output \(stage.id)") { [self] in
-                runOutput(stage, queue: outputQueues[k])
-                if outputsLeft.wrappingSubtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
-                    for (_, input) in inputs { input.close() }
-                    done.signal()
-                }
-            }
-        }
-        if outputs.isEmpty { done.signal() }
     }
 
     /// Blocks until every input has finished and every output has delivered and closed, or until
@@ -170,15 +197,22 @@ public final class Pipeline: @unchecked Sendable {
     /// True when some stage stopped on an error.
     public var hasFailed: Bool { failed.load(ordering: .relaxed) }
 
-    /// Graceful stop: inputs stop reading; what was read drains through to the outputs.
+    /// Graceful stop: inputs stop reading; what was read drains through to the outputs. A reload
+    /// in progress finishes its swap first or gives up before it (it checks `stopping`).
     public func stop() {
-        for (_, input) in inputs { input.stop() }
+        let inputs = lock.withLock { () -> [InputRun] in
+            stopping = true
+            return inputRuns
+        }
+        for run in inputs { run.input.stop() }
     }
+
+    var current: StageLayout { lock.withLock { layout } }
 
     /// Events waiting in the queue in front of each stage (the filter queue under "filters").
     public func queueDepths() -> [String: Int] {
         var d = ["filters": filterQueue.depth]
-        for (k, stage) in outputs.enumerated() { d[stage.id] = outputQueues[k].depth }
+        for run in current.outputs { d[run.stage.id] = run.queue.depth }
         return d
     }
 
@@ -187,141 +221,29 @@ public final class Pipeline: @unchecked Sendable {
 
     /// Each input's id, the input, and the events it read so far, in pipeline order.
     public var inputsRead: [(id: String, input: any Input, events: Int)] {
-        inputs.enumerated().map { ($1.id, $1.input, eventsRead[$0].value) }
+        lock.withLock { inputRuns }.map { ($0.id, $0.input, $0.eventsRead.value) }
     }
+
+    /// The filters now running, in order.
+    public var filters: [FilterStage] { current.filters }
+
+    /// One chain per filter worker.
+    var filterChains: [FilterChain] { current.chains }
+    var turnstile: Turnstile? { current.turnstile }
+    var parallelStages: Int { current.parallelStages }
 
     /// Events the filters removed (net of the events they added, batch by batch).
-    public var eventsDroppedByFilters: Int { filterChains.reduce(0) { $0 + $1.droppedTotal.value } }
+    public var eventsDroppedByFilters: Int {
+        let (layout, replaced) = lock.withLock { (self.layout, droppedByReplacedFilters) }
+        return replaced + layout.chains.reduce(0) { $0 + $1.droppedTotal.value }
+    }
 
     /// Each output's health, in pipeline order.
-    public var outputHealth: [OutputHealth] { outputs.map(\.health) }
-
-    // MARK: Threads
-
-    private func runFilters(_ chain: FilterChain) {
-        var scratch: [Event] = []
-        var batch = EventBatch()
-        let keeper = stateKeeper
-        // With state to save, an idle pipeline still saves it, so checkpoints can move.
-        let timeout = keeper.map { min($0.interval, 0.25) }
-        while true {
-            let status = filterQueue.pop(into: &batch, timeout: timeout)
-            if status == .closed { break }
-            if status == .timedOut {
-                if let turnstile { turnstile.whenFree { keeper?.idle() } } else { keeper?.idle() }
-                continue
-            }
-            if let turnstile {
-                chain.run(&batch.events, scratch: &scratch, stages: 0..<parallelStages)
-                turnstile.pass(batch.sequence) {
-                    chain.run(&batch.events, scratch: &scratch, stages: parallelStages..<filters.count)
-                    keeper?.afterBatch(batch.acknowledgement)
-                }
-            } else {
-                chain.run(&batch.events, scratch: &scratch)
-                keeper?.afterBatch(batch.acknowledgement)
-            }
-            let routed = route(&batch)
-            sequencer.submit(routed) { deliver($0) }
-        }
-    }
-
-    /// A filtered batch split per output (by each output's `when`) and encoded by each output
-    /// that encodes ahead, still on the filter worker's thread.
-    struct RoutedBatch: Sendable {
-        var sequence: UInt64
-        var acknowledgement: Acknowledgement?
-        var parts: [EventBatch]
-    }
-
-    /// Takes the batch (leaving `batch` empty).
-    private func route(_ batch: inout EventBatch) -> RoutedBatch {
-        let sequence = batch.sequence
-        let acknowledgement = batch.acknowledgement
-        var parts: [EventBatch] = []
-        parts.reserveCapacity(outputs.count)
-        for (k, stage) in outputs.enumerated() {
-            var part: EventBatch
-            if let when = stage.when {
-                part = EventBatch(events: batch.events.filter { when.matches($0.fields) }, acknowledgement: acknowledgement)
-            } else if k == outputs.count - 1 {
-                // The last output takes the batch itself, so its events are uniquely owned and an
-                // output that encodes ahead can recycle their buffers.
-                part = EventBatch()
-                swap(&part, &batch)
-            } else {
-                part = batch
-            }
-            part.eventCount = part.events.count
-            if part.isEmpty {
-                parts.append(part)
-            } else {
-                parts.append(stage.output.encode(consume part))
-            }
-        }
-        batch = EventBatch()
-        return RoutedBatch(sequence: sequence, acknowledgement: acknowledgement, parts: parts)
-    }
-
-    /// Hands the parts to the outputs, in order. The batch owes one delivery per output that gets
-    /// events; they are owed before the input's hold is settled, so the count cannot reach zero early.
-    private func deliver(_ routed: consuming RoutedBatch) {
-        let acknowledgement = routed.acknowledgement
-        acknowledgement?.add(routed.parts.filter { !$0.isEmpty }.count)
-        for k in outputs.indices where !routed.parts[k].isEmpty {
-            let size = Self.byteCount(routed.parts[k])
-            outputQueues[k].push(moving: &routed.parts[k], bytes: size)
-        }
-        acknowledgement?.settle(1)
-    }
+    public var outputHealth: [OutputHealth] { current.outputs.map(\.stage.health) }
 
     /// Runs the filters over a batch in file order.
     public func runFilterChain(_ batch: inout [Event], scratch: inout [Event]) {
-        filterChains[0].run(&batch, scratch: &scratch)
-    }
-
-    private func runOutput(_ stage: OutputStage, queue: BatchQueue) {
-        let m = metrics[stage.id]!
-        // A throwing write (a full disk) is tried again, with the backoff every output shares.
-        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(30))
-        loop: while true {
-            switch queue.pop(timeout: stage.flushInterval) {
-            case .batch(let batch):
-                m.eventsIn(batch.count)
-                stage.health.received(batch.count)
-                var attempt = 0
-                while true {
-                    do {
-                        try stage.output.write(batch)
-                        break
-                    } catch {
-                        // Keep the batch: at-least-once delivery retries until it is accepted.
-                        attempt += 1
-                        let delay = backoff.delay(attempt: attempt)
-                        logger.error(
-                            "output failed; retrying",
-                            metadata: [
-                                "stage": "\(stage.id)", "error": "\(error)", "attempt": "\(attempt)",
-                                "retry_in": "\(ConfigUnits.describe(delay))",
-                            ])
-                        stage.health.failed("\(error)")
-                        Thread.sleep(forTimeInterval: delay.seconds)
-                    }
-                }
-                m.eventsOut(batch.count)
-            case .timedOut:
-                do { try stage.output.flush() } catch {
-                    logger.error("flush failed", metadata: ["stage": "\(stage.id)", "error": "\(error)"])
-                    stage.health.failed("flush failed: \(error)")
-                }
-            case .closed:
-                break loop
-            }
-        }
-        do { try stage.output.close() } catch {
-            logger.error("close failed", metadata: ["stage": "\(stage.id)", "error": "\(error)"])
-            failed.store(true, ordering: .relaxed)
-        }
+        current.chains[0].run(&batch, scratch: &scratch)
     }
 
     static func byteCount(_ batch: EventBatch) -> Int {
@@ -333,7 +255,7 @@ public final class Pipeline: @unchecked Sendable {
         return n
     }
 
-    private func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+    func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
         let thread = Thread(block: body)
         thread.name = name
         thread.stackSize = 8 << 20

@@ -13,7 +13,9 @@ final class Turnstile: @unchecked Sendable {
     /// A body is running (a batch's, or `whenFree`'s).
     private var running = false
 
-    init() {
+    /// - Parameter first: the sequence number of the first batch to let through.
+    init(first: UInt64 = 0) {
+        next = first
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&changed, nil)
     }

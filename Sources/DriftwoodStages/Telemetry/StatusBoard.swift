@@ -33,7 +33,10 @@ public final class StatusBoard: Sendable {
 
     public let pipeline: String
     public let version: String
-    public let stages: [Stage]
+    /// The stages now running (a reload changes them).
+    public var stages: [Stage] { stageList.withLock { $0 } }
+    private let stageList: Mutex<[Stage]>
+    let reloads: ReloadLog
     /// Events a queue in front of a stage holds at most.
     public let queueCapacity: Int
     let values: MetricValues
@@ -48,15 +51,21 @@ public final class StatusBoard: Sendable {
 
     public init(
         pipeline: String, version: String, stages: [Stage], queueCapacity: Int, values: MetricValues,
-        alerts: AlertLog = .shared
+        alerts: AlertLog = .shared, reloads: ReloadLog = .shared
     ) {
         self.pipeline = pipeline
         self.version = version
-        self.stages = stages
+        self.stageList = Mutex(stages)
+        self.reloads = reloads
         self.queueCapacity = queueCapacity
         self.values = values
         self.alerts = alerts
         state = Mutex(State())
+    }
+
+    /// The stages after a reload.
+    public func update(stages: [Stage]) {
+        stageList.withLock { $0 = stages }
     }
 
     /// Takes a reading (call once a second); every `step` seconds one more history step.
@@ -70,7 +79,7 @@ public final class StatusBoard: Sendable {
                 return
             }
             guard reading.time - last.time >= Self.step - 0.5 else { return }
-            s.history.append(Self.step(from: last, to: reading, stages: stages))
+            s.history.append(Self.step(from: last, to: reading, stages: self.stages))
             s.lastStep = reading
         }
     }
@@ -90,6 +99,8 @@ public final class StatusBoard: Sendable {
         w.key("uptime_seconds"); w.integer(health.uptimeSeconds)
         w.key("status"); w.string(health.status == .ok ? "ok" : "degraded")
         w.key("history_step_seconds"); w.number(Self.step)
+        w.key("last_reload")
+        writeLastReload(&w)
         w.key("stages")
         writeStages(&w, current: current, before: before, queues: queues)
         w.key("outputs")
@@ -224,8 +235,26 @@ public final class StatusBoard: Sendable {
 
     // MARK: Writing
 
+    /// `{"time", "result", "message", "stalled_ms", "reloads"}`, or null before the first reload.
+    func writeLastReload(_ w: inout StatusJSON) {
+        let (entry, count) = reloads.latest
+        guard let entry else {
+            w.null()
+            return
+        }
+        w.open()
+        w.key("time"); w.string(entry.time.rfc3339)
+        w.key("result"); w.string(entry.result)
+        w.key("message"); w.string(entry.message)
+        w.key("stalled_ms")
+        if let ms = entry.stalledMilliseconds { w.number(ms) } else { w.null() }
+        w.key("reloads"); w.integer(count)
+        w.close()
+    }
+
     func writeStages(_ w: inout StatusJSON, current: Reading, before: Reading?, queues: [String: Int]) {
         let dt = before.map { current.time - $0.time } ?? 0
+        let stages = self.stages
         let firstFilter = stages.first { $0.kind == "filter" }?.id
         w.array()
         for stage in stages {

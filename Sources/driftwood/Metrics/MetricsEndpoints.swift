@@ -44,20 +44,36 @@ final class MetricsEndpoints: Sendable {
 
     /// Starts reporting `pipeline`'s queues and outputs; with `config`, the status too.
     func watch(_ pipeline: Pipeline, config: PipelineConfig? = nil) {
-        var gauges: [String: Metrics.Gauge] = [:]
-        for stage in pipeline.queueDepths().keys { gauges[stage] = StageMetrics.queueDepth(stage: stage) }
+        ReloadLog.shared.touch()
         var board: StatusBoard?
         if let config, let values {
-            let stages =
-                config.inputs.map { StatusBoard.Stage(id: $0.id, kind: "input", type: $0.type) }
-                + config.filters.map { StatusBoard.Stage(id: $0.id, kind: "filter", type: $0.type) }
-                + config.outputs.map { StatusBoard.Stage(id: $0.id, kind: "output", type: $0.type) }
             board = StatusBoard(
-                pipeline: config.name, version: driftwoodVersion, stages: stages,
+                pipeline: config.name, version: driftwoodVersion, stages: Self.stages(config),
                 queueCapacity: pipeline.queueCapacity, values: values)
         }
-        watched.withLock { $0 = Watched(pipeline: pipeline, queueGauges: gauges, board: board) }
+        watched.withLock { $0 = Watched(pipeline: pipeline, queueGauges: Self.queueGauges(pipeline), board: board) }
         board?.tick()
+    }
+
+    /// After a reload: the stages the status lists, and a queue gauge for each new output.
+    func restaged(_ config: PipelineConfig) {
+        watched.withLock { w in
+            guard let old = w else { return }
+            old.board?.update(stages: Self.stages(config))
+            w = Watched(pipeline: old.pipeline, queueGauges: Self.queueGauges(old.pipeline), board: old.board)
+        }
+    }
+
+    static func stages(_ config: PipelineConfig) -> [StatusBoard.Stage] {
+        config.inputs.map { StatusBoard.Stage(id: $0.id, kind: "input", type: $0.type) }
+            + config.filters.map { StatusBoard.Stage(id: $0.id, kind: "filter", type: $0.type) }
+            + config.outputs.map { StatusBoard.Stage(id: $0.id, kind: "output", type: $0.type) }
+    }
+
+    static func queueGauges(_ pipeline: Pipeline) -> [String: Metrics.Gauge] {
+        var gauges: [String: Metrics.Gauge] = [:]
+        for stage in pipeline.queueDepths().keys { gauges[stage] = StageMetrics.queueDepth(stage: stage) }
+        return gauges
     }
 
     /// One reading for the status's rates and history (the server calls it once a second).

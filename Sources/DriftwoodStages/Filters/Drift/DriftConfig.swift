@@ -176,3 +176,7 @@ public struct DriftConfig: StageConfig {
         return baseline
     }
 }
+
+extension DriftConfig {
+    public var filesRead: [String] { baselinePath.isEmpty ? [] : [baselinePath] }
+}

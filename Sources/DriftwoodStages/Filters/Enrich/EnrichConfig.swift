@@ -118,3 +118,7 @@ public enum YAMLJSON {
         }
     }
 }
+
+extension EnrichConfig {
+    public var filesRead: [String] { modelVersion?.registry.map { [$0] } ?? [] }
+}

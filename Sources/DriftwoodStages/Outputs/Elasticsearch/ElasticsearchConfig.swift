@@ -268,3 +268,7 @@ public struct ElasticsearchHost: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { baseURL }
 }
+
+extension ElasticsearchConfig {
+    public var filesRead: [String] { template.map { [$0.file] } ?? [] }
+}
