@@ -3,7 +3,7 @@ import Synchronization
 
 /// What `GET /api/v1/status` answers, built from what the stages already count: the counters and
 /// gauges in `MetricValues`, the per-group `ModelTally`s, the `AlertLog` and the outputs'
-/// `OutputHealth`. It keeps no count of its own, only readings of those: one a second for the
+/// `OutputHealth`, the drift filters' `ModelDistributions`. It keeps no count of its own, only readings of those: one a second for the
 /// last few seconds (for rates over the last 10 s) and one every 10 s for the last hour, in
 /// fixed rings, so its memory does not grow with time.
 public final class StatusBoard: Sendable {
@@ -134,15 +134,20 @@ public final class StatusBoard: Sendable {
         var performance: [String: Double] = [:]
         var fairness: [String: [String: Double]] = [:]
         var thresholds: [String: Double] = [:]
+        /// The newest report's histogram beside the baseline, per listed feature.
+        var distributions: [String: DriftReport.Histogram] = [:]
 
+        /// The largest feature score (the importance-weighted score, `_weighted`, is no feature).
         var driftMax: (feature: String, score: Double)? {
-            drift.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }.map { ($0.key, $0.value) }
+            drift.filter { $0.key != DriftFilter.weightedFeature }
+                .max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }.map { ($0.key, $0.value) }
         }
     }
 
     func read(now: Double) -> Reading {
         var r = Reading(time: now)
         for (group, events) in ModelTally.eventsByGroup() { r.models[group, default: Model()].events = events }
+        for (group, histograms) in ModelDistributions.byGroup() { r.models[group, default: Model()].distributions = histograms }
         for s in values.samples() {
             switch s.label {
             case "driftwood_events_in_total":
@@ -217,6 +222,9 @@ public final class StatusBoard: Sendable {
             if let l = m.latency { v["latency"] = l }
             if let d = m.driftMax { v["drift_max"] = d.score }
             for (metric, value) in m.performance { v["performance." + metric] = value }
+            for (attribute, metrics) in m.fairness {
+                for (metric, value) in metrics { v[HistoryRing.fairnessKey(attribute, metric)] = value }
+            }
             step.models[group] = v
         }
         return step
@@ -265,16 +273,15 @@ public final class StatusBoard: Sendable {
             w.key("latency_statistic")
             if let s = m.latencyStatistic { w.string(s) } else { w.null() }
             w.key("drift")
-            if m.drift.isEmpty {
-                w.null()
-            } else {
-                let top = m.driftMax!
+            if let top = m.driftMax {
                 w.open()
                 w.key("metric"); w.string(m.driftMetric ?? "")
                 w.key("max"); w.number(top.score)
                 w.key("max_feature"); w.string(top.feature)
                 w.key("features"); w.object(m.drift)
                 w.close()
+            } else {
+                w.null()
             }
             w.key("evaluation")
             if m.performance.isEmpty && m.fairness.isEmpty {
@@ -292,6 +299,19 @@ public final class StatusBoard: Sendable {
                 w.close()
             }
             w.key("thresholds"); w.object(m.thresholds)
+            w.key("distributions")
+            if m.distributions.isEmpty {
+                w.null()
+            } else {
+                w.open()
+                for feature in m.distributions.keys.sorted() {
+                    w.key(feature)
+                    var j: [UInt8] = []
+                    m.distributions[feature]!.appendJSON(to: &j)
+                    w.raw(j)
+                }
+                w.close()
+            }
             w.close()
         }
         w.close()
@@ -337,8 +357,15 @@ struct HistoryRing {
         var time: Double
         /// Pipeline-wide series (`rate_in`, `rate_out`).
         var values: [String: Double] = [:]
-        /// Per group: `rate`, `error_rate`, `latency`, `drift_max`, `performance.<metric>`.
+        /// Per group: `rate`, `error_rate`, `latency`, `drift_max`, `performance.<metric>` and
+        /// `fairnessKey(attribute, metric)`.
         var models: [String: [String: Double]] = [:]
+    }
+
+    /// The key of a fairness metric's series in `Step.models` (an attribute is a field path, so
+    /// it may hold dots).
+    static func fairnessKey(_ attribute: String, _ metric: String) -> String {
+        "fairness\u{1F}" + attribute + "\u{1F}" + metric
     }
 
     let capacity: Int
@@ -364,7 +391,8 @@ struct HistoryRing {
         steps.count < capacity ? steps[...] : (steps[next...] + steps[..<next])[...]
     }
 
-    /// `{"t":[…],"rate_in":[…],"rate_out":[…],"models":{"g":{"rate":[…],…,"performance":{"m":[…]}}}}`;
+    /// `{"t":[…],"rate_in":[…],"rate_out":[…],"models":{"g":{"rate":[…],…,"performance":{"m":[…]},
+    /// "fairness":{"attribute":{"m":[…]}}}}}`;
     /// a value missing at a step is `null`.
     func write(_ w: inout StatusJSON) {
         let ordered = Array(self.ordered)
@@ -390,6 +418,25 @@ struct HistoryRing {
             for name in names.sorted() where name.hasPrefix("performance.") {
                 w.key(String(name.dropFirst("performance.".count)))
                 w.numbers(ordered.map { $0.models[group]?[name] ?? .nan })
+            }
+            w.close()
+            // fairness: {attribute: {metric: […]}}, from the keys `fairness␟attribute␟metric`.
+            var fairness: [String: [String: String]] = [:]
+            for name in names where name.hasPrefix("fairness\u{1F}") {
+                let parts = name.split(separator: "\u{1F}", maxSplits: 2, omittingEmptySubsequences: false)
+                guard parts.count == 3 else { continue }
+                fairness[String(parts[1]), default: [:]][String(parts[2])] = name
+            }
+            w.key("fairness")
+            w.open()
+            for attribute in fairness.keys.sorted() {
+                w.key(attribute)
+                w.open()
+                for (metric, name) in fairness[attribute]!.sorted(by: { $0.key < $1.key }) {
+                    w.key(metric)
+                    w.numbers(ordered.map { $0.models[group]?[name] ?? .nan })
+                }
+                w.close()
             }
             w.close()
             w.close()
