@@ -88,9 +88,11 @@ extension StatusPage {
             if (count) body += `<circle cx="${lastX}" cy="${lastY}" r="2.5" fill="${l.color}"/>`;
           });
           if (num(o.threshold)) {
-            const ty = y(o.threshold), ly = ty < 14 ? ty + 11 : ty - 3;
+            // The limit's label on the left, over the oldest values, so it never hides the newest;
+            // on the right when the scale's label is in the way.
+            const ty = y(o.threshold), ly = ty < 14 ? ty + 11 : ty - 3, left = ly >= 20;
             body += `<line x1="0" x2="${W}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="#d93a3a" stroke-dasharray="4 3" stroke-width="1"/>`
-              + `<text class="halo" x="${W - 3}" y="${ly.toFixed(1)}" text-anchor="end" fill="#d93a3a" style="fill:#d93a3a">limit ${fmt(o.threshold, o.kind)}</text>`;
+              + `<text class="halo" x="${left ? 4 : W - 3}" y="${ly.toFixed(1)}" text-anchor="${left ? "start" : "end"}" style="fill:#d93a3a">limit ${fmt(o.threshold, o.kind)}</text>`;
           }
           if (drawn === 0 && !o.bare) body += `<text x="${W / 2}" y="${H / 2 + 4}" text-anchor="middle">no value yet</text>`;
           const scale = o.bare ? "" : `<text class="halo" x="4" y="13">${fmt(hi, o.kind)}</text>`;
