@@ -149,7 +149,7 @@ import Testing
     }
 
     /// The page's first draw, from navigation to the first screen painted (header, pipeline,
-    /// alerts and the first three model cards; the cards further down follow), with 20 models
+    /// alerts and the first two model cards; the cards further down follow), with 20 models
     /// and a full hour of history (360 steps): the page's own bytes from driftwood's `/`, and a
     /// status of that size served beside it (an hour of history cannot be waited for in a test).
     @Test func firstDrawIsQuickWithTwentyModelsAndAnHour() throws {
@@ -171,7 +171,7 @@ import Testing
         status = Self.scaled(status, models: 20, steps: 360)
         let body = try JSONSerialization.data(withJSONObject: status)
         try body.write(to: site.appendingPathComponent("api/v1/status"))
-        #expect(body.count > 1_000_000)
+        #expect(body.count > 500_000)
         let server = try LocalServer(
             name: "static", executable: "/usr/bin/env",
             arguments: [
@@ -211,8 +211,11 @@ import Testing
         for k in 0..<models { grown[String(format: "model-%02d", k)] = source }
         status["models"] = grown
         let now = Date().timeIntervalSince1970
-        let t = (0..<steps).map { now - Double(steps - 1 - $0) * 10 }
-        func series(_ base: Double) -> [Double] { (0..<steps).map { base * (1 + 0.3 * sin(Double($0) / 7)) } }
+        // Whole seconds and six decimals, as driftwood writes them (an answer of the same size).
+        let t = (0..<steps).map { (now - Double(steps - 1 - $0) * 10).rounded() }
+        func series(_ base: Double) -> [Double] {
+            (0..<steps).map { (base * (1 + 0.3 * sin(Double($0) / 7)) * 1e6).rounded() / 1e6 }
+        }
         var historyModels: [String: Any] = [:]
         for name in grown.keys {
             historyModels[name] = [

@@ -274,10 +274,10 @@ extension StatusPage {
             $("banner").style.display = "none";
             const drawn = () => mark("drawn", String((Number(document.body.dataset.drawn) || 0) + 1));
             if (first) {
-              // The first draw paints what fits the window (the pipeline, the alerts, three
+              // The first draw paints what fits the window (the pipeline, the alerts, two
               // cards) before the cards further down: firstDrawMs is when that was painted.
               first = false;
-              const rest = draw(st, 3);
+              const rest = draw(st, 2);
               afterPaint(() => {
                 mark("firstDrawMs", performance.now().toFixed(1));
                 mark("drawMs", (performance.now() - started).toFixed(1));
