@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # bench/status.sh [LINES] -- what serving the status page costs, measured in one run on one input.
 #
-# The shared W1 workload (stdin -> parse json (remove_source) -> enrich model_version -> jsonl),
-# three ways, interleaved, on the same input (in the page cache):
-#   w1          no metrics.address: no server at all
-#   w1-server   metrics.address set: the server, and the status's reading once a second
-#   w1-page     the same, and a client doing what the page does at ?refresh=1: GET / and
-#               GET /api/v1/status every second (bench/status_client.py)
-# Target: w1-page within 1% of w1's events/s. On a machine shared with other work, compare the
-# medians of several repetitions (REPS, default 5) and read the spread beside them.
+# 1. The shared W1 workload (stdin -> parse json (remove_source) -> enrich model_version ->
+#    jsonl), three ways, interleaved (the order turns each repetition), on the same input (in
+#    the page cache):
+#      w1          no metrics.address: no server at all
+#      w1-server   metrics.address set: the server, and the status's reading once a second
+#      w1-page     the same, and a client doing what a browser reloading the page every second
+#                  does: GET / and GET /api/v1/status every second (bench/status_client.py)
+#    Target: w1-page within 1% of w1-server's events/s (and of w1's). The ratios come from the
+#    medians and, steadier on a shared machine, from each repetition's pair.
+# 2. What one refresh costs in CPU time (bench/status_cost.py): driftwood kept up by --serve
+#    after W1, then after the demo pipeline (4 models, evaluate, alerts, histograms), answers
+#    400 GET /api/v1/status and 400 GET / + /api/v1/status; the CPU beyond its idle rate per
+#    refresh, against the CPU W1 spends per second, is the share a refresh a second takes.
 # The Markdown report goes to stdout, progress to stderr. Environment as bench/run.sh
 # (BENCH_DIR, DRIFTWOOD_BIN, REPS, TIMEOUT); PORT (default 19790) for the metrics address.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HERE=$ROOT/bench
-LINES=${1:-2000000}
+LINES=${1:-3000000}
 WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/driftwood-bench}
 REPS=${REPS:-5}
 TIMEOUT=${TIMEOUT:-900}
@@ -29,8 +34,10 @@ build_driftwood
 model_log_input
 cat "$INPUT" > /dev/null
 
-RESULTS=$WORK/status-results-$(date -u +%Y%m%dT%H%M%SZ).jsonl
-LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS=$WORK/status-results-$STAMP.jsonl
+COSTS=$WORK/status-costs-$STAMP.jsonl
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 measure() { python3 "$HERE/measure.py" run --results "$RESULTS" --timeout "$TIMEOUT" "$@"; }
 
 cp "$ROOT/samples/models.yml" "$WORK/models.yml"
@@ -52,10 +59,13 @@ done
 CLIENT=
 stop_client() { if [ -n "$CLIENT" ]; then kill "$CLIENT" 2>/dev/null || true; wait "$CLIENT" 2>/dev/null || true; CLIENT=; fi; }
 trap stop_client EXIT
+: > "$WORK/status-client.log"
 
+VARIANTS=(w1 w1-server w1-page)
 for rep in $(seq "$REPS"); do
-  say "repetition $rep of $REPS"
-  for variant in w1 w1-server w1-page; do
+  say "repetition $rep of $REPS (load average $(cut -d' ' -f1 /proc/loadavg))"
+  for k in 0 1 2; do
+    variant=${VARIANTS[$(( (k + rep - 1) % 3 ))]}
     rm -rf "$WORK/state-$variant" "$WORK/out-$variant.jsonl"
     if [ "$variant" = w1-page ]; then
       python3 "$HERE/status_client.py" "127.0.0.1:$PORT" 1 2>> "$WORK/status-client.log" &
@@ -66,35 +76,25 @@ for rep in $(seq "$REPS"); do
     stop_client
   done
 done
+LOAD_AFTER_RUNS=$(cut -d' ' -f1-3 /proc/loadavg)
+
+say "CPU per refresh: W1's status"
+rm -rf "$WORK/state-w1-server" "$WORK/out-w1-server.jsonl"
+python3 "$HERE/status_cost.py" --bin "$DW" --pipeline "$WORK/pipeline-w1-server.yml" --input "$INPUT" \
+  --port "$PORT" --log "$WORK/status-cost-w1.log" | sed 's/^{/{"pipeline": "w1", /' >> "$COSTS"
+say "CPU per refresh: the demo's status"
+rm -rf "$WORK/demo" && mkdir -p "$WORK/demo"
+(cd "$WORK/demo" && DRIFTWOOD_HOME=$ROOT python3 "$HERE/status_cost.py" --bin "$DW" --pipeline "$ROOT/pipelines/demo.yml" \
+  --data-dir "$WORK/demo/state" --port "$((PORT + 1))" --log "$WORK/status-cost-demo.log") \
+  | sed 's/^{/{"pipeline": "demo", /' >> "$COSTS"
 
 echo "## driftwood status-page bench: $LINES lines, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
-echo "Load average before: $LOAD; $(nproc) cores; repetitions interleaved: $REPS."
+echo "Load average before: $LOAD_BEFORE; after the W1 runs: $LOAD_AFTER_RUNS; $(nproc) cores;" \
+  "repetitions interleaved (order turning): $REPS."
 echo
-python3 - "$RESULTS" "$LINES" <<'PY'
-import json, statistics, sys
-runs = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    runs.setdefault(r["name"], []).append(r)
-lines = int(sys.argv[2])
-print("| variant | events/s (median) | min – max | CPU s (median) | peak RSS MiB | vs w1 |")
-print("|---|---|---|---|---|---|")
-base = None
-for name in ("w1", "w1-server", "w1-page"):
-    rs = runs.get(name, [])
-    ok = [r for r in rs if r["exit"] == 0 and r["out_lines"] == lines]
-    if len(ok) != len(rs):
-        print(f"FAIL: {name}: {len(rs) - len(ok)} runs did not write {lines} lines")
-    if not ok:
-        continue
-    rates = [lines / r["wall_s"] for r in ok]
-    med = statistics.median(rates)
-    if base is None:
-        base = med
-    print(f"| {name} | {med:,.0f} | {min(rates):,.0f} – {max(rates):,.0f} | "
-          f"{statistics.median(r['cpu_s'] for r in ok):.2f} | {max(r['peak_rss_MiB'] for r in ok):.1f} | "
-          f"{100 * med / base:.1f}% |")
-PY
+python3 "$HERE/status_report.py" "$RESULTS" "$COSTS" "$LINES"
 echo
-tail -n "$REPS" "$WORK/status-client.log" | sed 's/^/    /'
+echo "The client's own counts (one line per w1-page run):"
+echo
+sed 's/^/    /' "$WORK/status-client.log"

@@ -19,6 +19,27 @@ public struct DriftReport: Sendable {
             self.baseline = baseline
             self.current = current
         }
+
+        /// `{"edges":[…]` or `{"categories":[…]`, then `"baseline":[…],"current":[…]}`, numbers exact.
+        public func appendJSON(to j: inout [UInt8]) {
+            j.append(UInt8(ascii: "{"))
+            if let edges {
+                j += Array(#""edges":"#.utf8)
+                DriftReport.appendNumbers(edges, exact: true, to: &j)
+            } else {
+                j += Array(#""categories":["#.utf8)
+                for (i, c) in (categories ?? []).enumerated() {
+                    if i > 0 { j.append(UInt8(ascii: ",")) }
+                    JSONWriter.appendString(c, to: &j)
+                }
+                j.append(UInt8(ascii: "]"))
+            }
+            j += Array(#","baseline":"#.utf8)
+            DriftReport.appendNumbers(baseline, exact: true, to: &j)
+            j += Array(#","current":"#.utf8)
+            DriftReport.appendNumbers(current, exact: true, to: &j)
+            j.append(UInt8(ascii: "}"))
+        }
     }
 
     public var metric: String
@@ -98,23 +119,7 @@ public struct DriftReport: Sendable {
                 if k > 0 { j.append(UInt8(ascii: ",")) }
                 JSONWriter.appendString(h.feature, to: &j)
                 j.append(UInt8(ascii: ":"))
-                j.append(UInt8(ascii: "{"))
-                if let edges = h.edges {
-                    j += Array(#""edges":"#.utf8)
-                    Self.appendNumbers(edges, exact: true, to: &j)
-                } else {
-                    j += Array(#""categories":["#.utf8)
-                    for (i, c) in (h.categories ?? []).enumerated() {
-                        if i > 0 { j.append(UInt8(ascii: ",")) }
-                        JSONWriter.appendString(c, to: &j)
-                    }
-                    j.append(UInt8(ascii: "]"))
-                }
-                j += Array(#","baseline":"#.utf8)
-                Self.appendNumbers(h.baseline, exact: true, to: &j)
-                j += Array(#","current":"#.utf8)
-                Self.appendNumbers(h.current, exact: true, to: &j)
-                j.append(UInt8(ascii: "}"))
+                h.appendJSON(to: &j)
             }
             j.append(UInt8(ascii: "}"))
         }

@@ -3,7 +3,7 @@ import Synchronization
 
 /// What `GET /api/v1/status` answers, built from what the stages already count: the counters and
 /// gauges in `MetricValues`, the per-group `ModelTally`s, the `AlertLog` and the outputs'
-/// `OutputHealth`. It keeps no count of its own, only readings of those: one a second for the
+/// `OutputHealth`, the drift filters' `ModelDistributions`. It keeps no count of its own, only readings of those: one a second for the
 /// last few seconds (for rates over the last 10 s) and one every 10 s for the last hour, in
 /// fixed rings, so its memory does not grow with time.
 public final class StatusBoard: Sendable {
@@ -145,15 +145,20 @@ public final class StatusBoard: Sendable {
         var performance: [String: Double] = [:]
         var fairness: [String: [String: Double]] = [:]
         var thresholds: [String: Double] = [:]
+        /// The newest report's histogram beside the baseline, per listed feature.
+        var distributions: [String: DriftReport.Histogram] = [:]
 
+        /// The largest feature score (the importance-weighted score, `_weighted`, is no feature).
         var driftMax: (feature: String, score: Double)? {
-            drift.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }.map { ($0.key, $0.value) }
+            drift.filter { $0.key != DriftFilter.weightedFeature }
+                .max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }.map { ($0.key, $0.value) }
         }
     }
 
     func read(now: Double) -> Reading {
         var r = Reading(time: now)
         for (group, events) in ModelTally.eventsByGroup() { r.models[group, default: Model()].events = events }
+        for (group, histograms) in ModelDistributions.byGroup() { r.models[group, default: Model()].distributions = histograms }
         for s in values.samples() {
             switch s.label {
             case "driftwood_events_in_total":
@@ -228,6 +233,9 @@ public final class StatusBoard: Sendable {
             if let l = m.latency { v["latency"] = l }
             if let d = m.driftMax { v["drift_max"] = d.score }
             for (metric, value) in m.performance { v["performance." + metric] = value }
+            for (attribute, metrics) in m.fairness {
+                for (metric, value) in metrics { v[HistoryRing.fairnessKey(attribute, metric)] = value }
+            }
             step.models[group] = v
         }
         return step
@@ -294,16 +302,15 @@ public final class StatusBoard: Sendable {
             w.key("latency_statistic")
             if let s = m.latencyStatistic { w.string(s) } else { w.null() }
             w.key("drift")
-            if m.drift.isEmpty {
-                w.null()
-            } else {
-                let top = m.driftMax!
+            if let top = m.driftMax {
                 w.open()
                 w.key("metric"); w.string(m.driftMetric ?? "")
                 w.key("max"); w.number(top.score)
                 w.key("max_feature"); w.string(top.feature)
                 w.key("features"); w.object(m.drift)
                 w.close()
+            } else {
+                w.null()
             }
             w.key("evaluation")
             if m.performance.isEmpty && m.fairness.isEmpty {
@@ -321,6 +328,19 @@ public final class StatusBoard: Sendable {
                 w.close()
             }
             w.key("thresholds"); w.object(m.thresholds)
+            w.key("distributions")
+            if m.distributions.isEmpty {
+                w.null()
+            } else {
+                w.open()
+                for feature in m.distributions.keys.sorted() {
+                    w.key(feature)
+                    var j: [UInt8] = []
+                    m.distributions[feature]!.appendJSON(to: &j)
+                    w.raw(j)
+                }
+                w.close()
+            }
             w.close()
         }
         w.close()
@@ -357,156 +377,5 @@ public final class StatusBoard: Sendable {
 
     static func subject(_ e: AlertLog.Entry) -> String {
         [e.stage, e.alert.type, e.alert.feature ?? "", e.alert.metric, e.alert.group ?? ""].joined(separator: "\u{1F}")
-    }
-}
-
-/// The last hour in fixed steps: one time and one value per series per step, in a ring.
-struct HistoryRing {
-    struct Step {
-        var time: Double
-        /// Pipeline-wide series (`rate_in`, `rate_out`).
-        var values: [String: Double] = [:]
-        /// Per group: `rate`, `error_rate`, `latency`, `drift_max`, `performance.<metric>`.
-        var models: [String: [String: Double]] = [:]
-    }
-
-    let capacity: Int
-    private(set) var steps: [Step] = []
-    private var next = 0
-
-    init(capacity: Int) {
-        self.capacity = capacity
-        steps.reserveCapacity(capacity)
-    }
-
-    mutating func append(_ step: Step) {
-        if steps.count < capacity {
-            steps.append(step)
-        } else {
-            steps[next] = step
-        }
-        next = (next + 1) % capacity
-    }
-
-    /// Oldest first.
-    var ordered: ArraySlice<Step> {
-        steps.count < capacity ? steps[...] : (steps[next...] + steps[..<next])[...]
-    }
-
-    /// `{"t":[…],"rate_in":[…],"rate_out":[…],"models":{"g":{"rate":[…],…,"performance":{"m":[…]}}}}`;
-    /// a value missing at a step is `null`.
-    func write(_ w: inout StatusJSON) {
-        let ordered = Array(self.ordered)
-        w.open()
-        w.key("t"); w.numbers(ordered.map(\.time), decimals: 0)
-        for name in ["rate_in", "rate_out"] {
-            w.key(name); w.numbers(ordered.map { $0.values[name] ?? .nan })
-        }
-        var groups: Set<String> = []
-        for s in ordered { groups.formUnion(s.models.keys) }
-        w.key("models")
-        w.open()
-        for group in groups.sorted() {
-            var names: Set<String> = []
-            for s in ordered { if let m = s.models[group] { names.formUnion(m.keys) } }
-            w.key(group)
-            w.open()
-            for name in ["rate", "error_rate", "latency", "drift_max"] {
-                w.key(name); w.numbers(ordered.map { $0.models[group]?[name] ?? .nan })
-            }
-            w.key("performance")
-            w.open()
-            for name in names.sorted() where name.hasPrefix("performance.") {
-                w.key(String(name.dropFirst("performance.".count)))
-                w.numbers(ordered.map { $0.models[group]?[name] ?? .nan })
-            }
-            w.close()
-            w.close()
-        }
-        w.close()
-        w.close()
-    }
-}
-
-/// A small JSON writer for the status answer: commas placed by position.
-struct StatusJSON {
-    var out: [UInt8] = []
-    private var needsComma = false
-
-    init() { out.reserveCapacity(16 << 10) }
-
-    mutating func comma() {
-        if needsComma { out.append(UInt8(ascii: ",")) }
-    }
-    mutating func open() {
-        out.append(UInt8(ascii: "{"))
-        needsComma = false
-    }
-    mutating func close() {
-        out.append(UInt8(ascii: "}"))
-        needsComma = true
-    }
-    mutating func array() {
-        out.append(UInt8(ascii: "["))
-        needsComma = false
-    }
-    mutating func closeArray() {
-        out.append(UInt8(ascii: "]"))
-        needsComma = true
-    }
-    /// Before an array element that is an object.
-    mutating func element() {
-        comma()
-        needsComma = false
-    }
-    mutating func key(_ k: String) {
-        comma()
-        JSONWriter.appendString(k, to: &out)
-        out.append(UInt8(ascii: ":"))
-        needsComma = false
-    }
-    mutating func string(_ s: String) {
-        JSONWriter.appendString(s, to: &out)
-        needsComma = true
-    }
-    mutating func integer(_ v: Int) {
-        JSONWriter.appendInteger(Int64(v), to: &out)
-        needsComma = true
-    }
-    mutating func number(_ d: Double, decimals: Int = 6) {
-        ScoreText.append(d, decimals: decimals, to: &out)
-        needsComma = true
-    }
-    mutating func optional(_ d: Double?) {
-        if let d { number(d) } else { null() }
-    }
-    mutating func bool(_ b: Bool) {
-        JSONWriter.appendBool(b, to: &out)
-        needsComma = true
-    }
-    mutating func null() {
-        out += Array("null".utf8)
-        needsComma = true
-    }
-    mutating func raw(_ bytes: [UInt8]) {
-        out += bytes
-        needsComma = true
-    }
-    mutating func numbers(_ values: [Double], decimals: Int = 6) {
-        out.append(UInt8(ascii: "["))
-        for (i, v) in values.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            ScoreText.append(v, decimals: decimals, to: &out)
-        }
-        out.append(UInt8(ascii: "]"))
-        needsComma = true
-    }
-    mutating func object(_ values: [String: Double]) {
-        open()
-        for k in values.keys.sorted() {
-            key(k)
-            number(values[k]!)
-        }
-        close()
     }
 }

@@ -54,7 +54,8 @@ import Testing
         Metrics.Gauge(label: "driftwood_model_error_rate", dimensions: [("group", "a-m")], factory: values).record(0.2)
         Metrics.Gauge(label: "driftwood_model_latency", dimensions: [("group", "a-m"), ("statistic", "p95")], factory: values)
             .record(120.0)
-        for (feature, score) in [("a", 0.1), ("b", 0.4)] {
+        // The importance-weighted score is kept beside the features but is none of them.
+        for (feature, score) in [("a", 0.1), ("b", 0.4), ("_weighted", 0.5)] {
             Metrics.Gauge(label: "driftwood_drift_score", dimensions: [("feature", feature), ("metric", "psi"), ("group", "a-m")], factory: values)
                 .record(score)
         }
@@ -78,10 +79,48 @@ import Testing
         #expect(drift["max"] as? Double == 0.4)
         #expect(drift["max_feature"] as? String == "b")
         #expect(drift["metric"] as? String == "psi")
+        #expect((drift["features"] as? [String: Double])?["_weighted"] == 0.5)
         let evaluation = try #require(m["evaluation"] as? [String: Any])
         #expect((evaluation["metrics"] as? [String: Double]) == ["accuracy": 0.9])
         #expect((evaluation["fairness"] as? [String: [String: Double]]) == ["sex": ["disparate_impact": 0.7]])
         #expect((m["thresholds"] as? [String: Double]) == ["psi": 0.25])
+    }
+
+    /// The newest report's histograms beside their baselines (what the drift filter hands over
+    /// per report), and each fairness metric's history beside the performance ones.
+    @Test func distributionsAndFairnessHistory() throws {
+        let values = MetricValues(wrapping: NOOPMetricsHandler.instance)
+        let cell = ModelDistributions.of(stage: "dist-test", group: "d-m")
+        defer { cell.record([]) }  // process-wide: other tests see no model "d-m"
+        cell.record([
+            DriftReport.Histogram(feature: "prediction", edges: [0.5], categories: nil, baseline: [0.4, 0.6], current: [0.1, 0.9]),
+            DriftReport.Histogram(
+                feature: "country", edges: nil, categories: ["FR", "__other__"], baseline: [0.7, 0.3], current: [0.5, 0.5]),
+        ])
+        let fairness = Metrics.Gauge(
+            label: "driftwood_model_fairness",
+            dimensions: [("group", "d-m"), ("attribute", "features.channel"), ("metric", "disparate_impact")], factory: values)
+        fairness.record(0.7)
+        let board = Self.board(values)
+        board.tick(now: 0)
+        board.tick(now: 10)
+        fairness.record(0.5)
+        board.tick(now: 20)
+        let status = try Self.json(board, now: 20)
+        let m = try #require((status["models"] as? [String: [String: Any]])?["d-m"])
+        let distributions = try #require(m["distributions"] as? [String: [String: Any]])
+        #expect(distributions["prediction"]?["edges"] as? [Double] == [0.5])
+        #expect(distributions["prediction"]?["baseline"] as? [Double] == [0.4, 0.6])
+        #expect(distributions["prediction"]?["current"] as? [Double] == [0.1, 0.9])
+        #expect(distributions["country"]?["categories"] as? [String] == ["FR", "__other__"])
+        #expect(distributions["country"]?["current"] as? [Double] == [0.5, 0.5])
+        let history = try #require((status["history"] as? [String: Any])?["models"] as? [String: [String: Any]])
+        let series = (history["d-m"]?["fairness"] as? [String: [String: [Double]]])?["features.channel"]?["disparate_impact"]
+        #expect(series == [0.7, 0.5])
+        // A model without a drift report has no distributions.
+        Metrics.Gauge(label: "driftwood_model_error_rate", dimensions: [("group", "no-dist")], factory: values).record(0.1)
+        let other = try #require((try Self.json(board, now: 21)["models"] as? [String: [String: Any]])?["no-dist"])
+        #expect(other["distributions"] is NSNull)
     }
 
     @Test func alertsNewestFirstAndOnlyTheNewestOfASubjectFiresNow() throws {

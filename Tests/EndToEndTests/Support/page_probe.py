@@ -2,9 +2,11 @@
 """Loads a page in headless Chromium over the DevTools protocol and prints one JSON object:
 every URL the page requested, its console errors and uncaught exceptions, each element's
 data-k / data-v / text once the page has drawn (document.body.dataset.drawn), the page's own
-first-draw time (document.body.dataset.firstDrawMs) and where the 1280x800 screenshot went.
+first-draw time (document.body.dataset.firstDrawMs) and where the 1280x800 screenshot went;
+with --full, also a screenshot of the whole page (1280 wide, as tall as the page) beside it, as
+SCREENSHOT-full.png.
 
-usage: page_probe.py URL SCREENSHOT.png [TIMEOUT_SECONDS]
+usage: page_probe.py URL SCREENSHOT.png [TIMEOUT_SECONDS] [--full]
 
 Chromium is started by this script on a DevTools port of its choosing, with a profile of its
 own, and stopped by its PID when done.
@@ -22,7 +24,7 @@ import time
 import aiohttp
 
 
-async def probe(url, shot, timeout):
+async def probe(url, shot, timeout, full=False):
     profile = tempfile.mkdtemp(prefix="driftwood-chromium-")
     chromium = subprocess.Popen(
         ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-port=0",
@@ -97,6 +99,15 @@ async def probe(url, shot, timeout):
             picture = await call("Page.captureScreenshot", format="png")
             with open(shot, "wb") as f:
                 f.write(base64.b64decode(picture["data"]))
+            full_shot = None
+            if full:
+                height = await evaluate("Math.ceil(document.documentElement.scrollHeight)")
+                await call("Emulation.setDeviceMetricsOverride", width=1280, height=int(height), deviceScaleFactor=1, mobile=False)
+                await asyncio.sleep(0.3)  # the layout at the new height
+                picture = await call("Page.captureScreenshot", format="png")
+                full_shot = shot[:-4] + "-full.png" if shot.endswith(".png") else shot + "-full.png"
+                with open(full_shot, "wb") as f:
+                    f.write(base64.b64decode(picture["data"]))
             await asyncio.sleep(0.2)  # late console messages
             task.cancel()
             await ws.close()
@@ -106,7 +117,8 @@ async def probe(url, shot, timeout):
                 texts[k] = text
                 order.append(k)
             return {"requests": requests, "order": order, "console_errors": errors, "values": values, "texts": texts,
-                    "first_draw_ms": float(first_draw), "draw_ms": float(draw), "screenshot": shot}
+                    "first_draw_ms": float(first_draw), "draw_ms": float(draw), "screenshot": shot,
+                    "full_screenshot": full_shot}
     finally:
         chromium.terminate()
         try:
@@ -117,5 +129,6 @@ async def probe(url, shot, timeout):
 
 
 if __name__ == "__main__":
-    result = asyncio.run(probe(sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 30))
+    args = [a for a in sys.argv[1:] if a != "--full"]
+    result = asyncio.run(probe(args[0], args[1], float(args[2]) if len(args) > 2 else 30, full="--full" in sys.argv))
     print(json.dumps(result))

@@ -46,6 +46,8 @@ public final class DriftFilter: Filter {
         var weightedAlert = AlertLatch()
         /// `driftwood_feature_distribution` per listed feature and bin, made at the first report.
         var distributionGauges: [[Gauge]] = []
+        /// Those histograms with their baselines, for the status page; made at the first report.
+        var distributions: ModelDistributions?
         /// `driftwood_drift_score{feature="_weighted"}`, made at the first report.
         var weightedGauge: Gauge?
 
@@ -387,8 +389,12 @@ public final class DriftFilter: Filter {
 
     /// `driftwood_feature_distribution{feature,group,bin}`: the window's share per bin, for the
     /// listed features only (bins: the bin's number from 0, or the category).
+    /// The status page gets the histograms with their baselines (`ModelDistributions`).
     func recordDistributions(_ group: Group, _ histograms: [DriftReport.Histogram]) {
-        if group.distributionGauges.isEmpty && !histograms.isEmpty {
+        guard !histograms.isEmpty else { return }
+        if group.distributions == nil { group.distributions = ModelDistributions.of(stage: stage, group: group.name ?? "") }
+        group.distributions!.record(histograms)
+        if group.distributionGauges.isEmpty {
             group.distributionGauges = histograms.map { h in
                 let labels = h.categories ?? (0..<h.current.count).map { "\($0)" }
                 return labels.map {

@@ -42,6 +42,14 @@ public final class EvaluateFilter: Filter {
                     group: name ?? "", attribute: config.fairness!.attribute.text, metric: $0.rawValue, factory: factory)
             }
             lag = ModelMetrics.labelLag(group: name ?? "", factory: factory)
+            // The thresholds, for the status page's threshold lines and for dashboards (a
+            // performance threshold is a floor, except mae/rmse/mape; disparate impact's too).
+            for t in config.thresholds {
+                ModelMetrics.threshold(group: name ?? "", metric: t.metric.rawValue, value: t.value, factory: factory)
+            }
+            for t in config.fairness?.thresholds ?? [] {
+                ModelMetrics.threshold(group: name ?? "", metric: t.metric.rawValue, value: t.value, factory: factory)
+            }
         }
     }
 
