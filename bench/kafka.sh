@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/kafka.sh [LINES] -- what the Kafka tier costs, measured in one run on one input, against
 # librdkafka's mock cluster (Tests/Fixtures/kafka/mock_cluster.c: 3 brokers in one process on
-# this machine, a fresh topic of 3 partitions per repetition).
+# this machine, fresh topics per repetition).
 #
 # Five pipelines, interleaved, REPS times, on the W1 model logs:
 #   w1           stdin -> parse json (remove_source) -> enrich model_version -> jsonl  (the shared W1)
@@ -19,7 +19,9 @@
 # The mock cluster keeps only the last ~5 MiB of each partition (like a retention limit), so the
 # agent's topic (three models: three partitions) does not keep 1M records. The aggregator reads
 # a topic of 64 partitions instead, filled before it (not timed) by the agent's pipeline without
-# a key; kcat checks that it holds all LINES records from offset 0.
+# a key (and no sticky partitioning, so every partition gets ~1/64); kcat checks that it holds
+# all LINES records from offset 0.
+#
 # drift and monitor write no reports (report_every: 0), so every output holds exactly LINES
 # lines. The jsonl outputs are the null sink: counted, then deleted. No target ratio: the report
 # gives events/s, CPU, peak RSS, and the mock cluster's own CPU (not in driftwood's). The
@@ -89,7 +91,7 @@ pipeline() { # variant repetition
   if [ "$1" = agent ]; then
     echo "  - {type: kafka, brokers: [\"${BROKERS%%,*}\"], topic: bench-$2, key: \"%{model}\", compression: lz4}"
   elif [ "$1" = feed ]; then
-    echo "  - {type: kafka, brokers: [\"${BROKERS%%,*}\"], topic: bench-agg-$2, compression: lz4}"
+    echo "  - {type: kafka, brokers: [\"${BROKERS%%,*}\"], topic: bench-agg-$2, compression: lz4, options: {sticky.partitioning.linger.ms: 0}}"
   else
     echo "  - {type: jsonl, path: \"$WORK/out-$1.jsonl\"}"
   fi
