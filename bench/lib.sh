@@ -1,5 +1,23 @@
-# Sourced by the bench scripts (run.sh, w2.sh, drift.sh, w1_file.sh). Expects ROOT, HERE, WORK,
-# LINES and a `say` function to be set by the script.
+# Sourced by the bench scripts (run.sh, w2.sh, drift.sh, w1_file.sh, evaluate.sh, status.sh,
+# kafka.sh). Expects ROOT and HERE to be set by the script, and WORK, LINES and a `say` function
+# either set by the script or by `bench_setup`.
+
+# The start every interleaved bench shares: `bench_setup NAME [LINES]` sets LINES (default
+# 1,000,000; exits 2 unless a positive number), WORK ($BENCH_DIR, default
+# ${TMPDIR:-/tmp}/driftwood-bench, created), REPS (default 3), TIMEOUT (default 900 s), RESULTS
+# ($WORK/NAME-results-<UTC time>.jsonl), `say` (unless the script has one) and `measure`
+# (measure.py run, appending to RESULTS, killed after TIMEOUT).
+bench_setup() {
+  LINES=${2:-1000000}
+  [[ $LINES =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench/$1.sh [LINES]" >&2; exit 2; }
+  WORK=${BENCH_DIR:-${TMPDIR:-/tmp}/driftwood-bench}
+  REPS=${REPS:-3}
+  TIMEOUT=${TIMEOUT:-900}
+  mkdir -p "$WORK"
+  RESULTS=$WORK/$1-results-$(date -u +%Y%m%dT%H%M%SZ).jsonl
+  declare -F say > /dev/null || say() { echo "bench: $*" >&2; }
+  measure() { python3 "$HERE/measure.py" run --results "$RESULTS" --timeout "$TIMEOUT" "$@"; }
+}
 
 # Sets DW to $DRIFTWOOD_BIN, or to a release binary built now. Returns 1 if the build fails.
 build_driftwood() {

@@ -8,6 +8,10 @@
       from os.wait4's rusage: the command's own (plus children it waited for), not ours.
       Afterwards (not timed) counts the lines of --count (default: the --stdout file).
       Appends one JSON object to --results. Exit status: 0 if CMD exited 0.
+      --stop-at-lines N, for a command that never ends by itself (a kafka input): the --count
+      file is watched (every 50 ms, reading only what was added) and CMD gets SIGTERM once it
+      holds N lines; the result then also has first_line_s and reached_s (seconds from spawn
+      until the file's first line and its Nth). The watching is this process's CPU, not CMD's.
 
   measure.py best --runs N [--timeout S] -- CMD ...
       Best (lowest) wall time of N runs of CMD in ms, e.g. for `driftwood check`.
@@ -53,8 +57,43 @@ def count_lines(path):
         return None
 
 
-def spawn_and_wait(cmd, stdin, stdout, stderr, timeout):
-    """Run cmd, return (wall seconds, wait status, rusage, timed out?)."""
+class LineWatch(threading.Thread):
+    """Counts the lines of a growing file; calls reached() once it holds `target` lines."""
+
+    def __init__(self, path, target):
+        super().__init__(daemon=True)
+        self.path, self.target = path, target
+        self.t0, self.reached = time.monotonic(), lambda: None
+        self.done = threading.Event()
+        self.first_line_s = self.reached_s = None
+
+    def run(self):
+        n, pos = 0, 0
+        while not self.done.is_set():
+            try:
+                with open(self.path, "rb") as f:
+                    f.seek(pos)
+                    while True:
+                        b = f.read(1 << 22)
+                        if not b:
+                            break
+                        n += b.count(b"\n")
+                        pos += len(b)
+            except FileNotFoundError:
+                pass
+            now = time.monotonic() - self.t0
+            if n and self.first_line_s is None:
+                self.first_line_s = now
+            if n >= self.target:
+                self.reached_s = now
+                self.reached()
+                return
+            self.done.wait(0.05)
+
+
+def spawn_and_wait(cmd, stdin, stdout, stderr, timeout, watch=None):
+    """Run cmd, return (wall seconds, wait status, rusage, timed out?). watch: a LineWatch,
+    started with cmd; cmd gets SIGTERM once the file holds the watch's number of lines."""
     if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER)")
     timed_out = threading.Event()
@@ -71,6 +110,14 @@ def spawn_and_wait(cmd, stdin, stdout, stderr, timeout):
 
     timer = threading.Timer(timeout, kill)
     timer.start()
+    if watch:
+        def stop():
+            try:
+                os.killpg(sh.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        watch.t0, watch.reached = t0, stop
+        watch.start()
     try:
         _, status, _ = os.wait4(sh.pid, 0)
         sh.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting
@@ -80,13 +127,16 @@ def spawn_and_wait(cmd, stdin, stdout, stderr, timeout):
             sys.exit("measure: /bin/sh reaped %s itself; no rusage for it" % cmd[0])
     finally:
         timer.cancel()
+        if watch:
+            watch.done.set()
     return time.monotonic() - t0, status, ru, timed_out.is_set()
 
 
 def cmd_run(a):
     stderr = open(a.stderr, "wb") if a.stderr else subprocess.DEVNULL
     with open(a.input, "rb") as fin, open(a.stdout, "wb") as fout:
-        wall, status, ru, timed_out = spawn_and_wait(a.cmd, fin, fout, stderr, a.timeout)
+        watcher = LineWatch(a.count or a.stdout, a.stop_at_lines) if a.stop_at_lines else None
+        wall, status, ru, timed_out = spawn_and_wait(a.cmd, fin, fout, stderr, a.timeout, watcher)
     res = {
         "name": a.name, "cmd": a.cmd,
         "exit": os.waitstatus_to_exitcode(status),  # -N: killed by signal N
@@ -98,6 +148,9 @@ def cmd_run(a):
         "input_bytes": os.path.getsize(a.input),
         "out_lines": count_lines(a.count or a.stdout),
     }
+    if watcher:
+        res["first_line_s"] = watcher.first_line_s and round(watcher.first_line_s, 4)
+        res["reached_s"] = watcher.reached_s and round(watcher.reached_s, 4)
     if a.results:
         with open(a.results, "a") as f:
             f.write(json.dumps(res) + "\n")
@@ -191,6 +244,7 @@ def main():
     r.add_argument("--count", help="file whose lines are the command's output (default --stdout)")
     r.add_argument("--results")
     r.add_argument("--timeout", type=float, default=900.0)
+    r.add_argument("--stop-at-lines", type=int, help="SIGTERM to CMD once the --count file holds this many lines")
     r.add_argument("cmd", nargs=argparse.REMAINDER)
     b = sub.add_parser("best")
     b.add_argument("--runs", type=int, default=5)

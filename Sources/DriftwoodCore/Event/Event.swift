@@ -43,6 +43,14 @@ public struct Origin: Sendable, Hashable {
         return Hash64.hex(a) + Hash64.hex(b)
     }
 
+    /// Appends `fingerprint` (32 hex digits) to `out` without building a String.
+    @inline(__always)
+    public func appendFingerprint(to out: inout [UInt8]) {
+        let (a, b) = fingerprintWords
+        Hash64.appendHex(a, to: &out)
+        Hash64.appendHex(b, to: &out)
+    }
+
     /// The two 64-bit halves of `fingerprint`, for writers that format it without a String.
     public var fingerprintWords: (UInt64, UInt64) {
         let a = Hash64.mix(source, position ^ Hash64.mix(contentHash, derived))

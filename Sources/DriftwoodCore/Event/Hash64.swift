@@ -31,6 +31,17 @@ public enum Hash64 {
         return s.withUTF8 { hash($0, seed: seed) }
     }
 
+    /// Appends 16 lowercase hex digits, zero-padded, as `hex` writes them, without a String.
+    @inline(__always)
+    public static func appendHex(_ v: UInt64, to out: inout [UInt8]) {
+        var shift: UInt64 = 64
+        while shift > 0 {
+            shift -= 4
+            let digit = UInt8(truncatingIfNeeded: (v >> shift) & 0xF)
+            out.append(digit < 10 ? digit &+ UInt8(ascii: "0") : digit &+ (UInt8(ascii: "a") - 10))
+        }
+    }
+
     /// 16 lowercase hex digits.
     public static func hex(_ v: UInt64) -> String {
         let s = String(v, radix: 16)

@@ -99,6 +99,42 @@ import Testing
         #expect(keyless.key(keyless.records[0]) == nil)
     }
 
+    /// The agent's `driftwood-id` header, as the output writes it, makes the consumed event's
+    /// origin: one id for a line sent twice (two offsets), other ids for other lines, and ids
+    /// from topic/partition/offset when a record has no usable header.
+    @Test func recordOriginComesFromTheAgentsIdHeader() throws {
+        let encoder = KafkaRecordEncoder(topic: try Template("t"), key: nil)
+        var events = [
+            Event(fields: try Fields(json: #"{"n":1}"#), origin: Origin(source: 42, position: 100)),
+            Event(fields: try Fields(json: #"{"n":2}"#), origin: Origin(source: 42, position: 200)),
+        ]
+        let records = encoder.encode(consuming: &events)
+        let headers = records.records.map { Array(records.id($0)) }
+        func origin(_ header: [UInt8]?, offset: Int64) -> Origin {
+            guard let header else { return RecordOrigin.make(header: nil, partition: 9, offset: offset) }
+            return header.withUnsafeBytes { RecordOrigin.make(header: $0, partition: 9, offset: offset) }
+        }
+        // The same line sent again lands at another offset, and keeps its id.
+        let first = origin(headers[0], offset: 5).fingerprint
+        #expect(origin(headers[0], offset: 17).fingerprint == first)
+        #expect(origin(headers[1], offset: 6).fingerprint != first)
+        // An alert the aggregator derives from the event still gets an id of its own.
+        var alert = origin(headers[0], offset: 5)
+        alert.derived = 3
+        #expect(alert.fingerprint != first)
+        // Without a header (a record from another producer), or with one that is not 32 hex
+        // digits, the offset decides; such an id never equals one from a header.
+        let plain = origin(nil, offset: 5).fingerprint
+        #expect(plain != first && plain != origin(nil, offset: 6).fingerprint)
+        #expect(origin(Array("not-an-id".utf8), offset: 5).fingerprint == plain)
+        #expect(origin(Array(String(repeating: "g", count: 32).utf8), offset: 5).fingerprint == plain)
+        // The header's digits are read as the agent wrote them.
+        let hex = String(decoding: headers[0], as: UTF8.self)
+        let words = try #require(headers[0].withUnsafeBytes { RecordOrigin.agentFingerprint($0) })
+        #expect(Hash64.hex(words.0) + Hash64.hex(words.1) == hex)
+        #expect(Array(hex.uppercased().utf8).withUnsafeBytes { RecordOrigin.agentFingerprint($0) }! == words)
+    }
+
     @Test func verdictRetriesTransientErrorsAndRejectsPermanentOnes() {
         #expect(KafkaDeliveryVerdict(code: 0) == .delivered)
         #expect(KafkaDeliveryVerdict(code: -192) == .retry)  // _MSG_TIMED_OUT

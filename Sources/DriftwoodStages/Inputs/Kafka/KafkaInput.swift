@@ -10,8 +10,10 @@ import Synchronization
 /// Consumes Kafka topics in a consumer group. Each record becomes an event with `message` (the
 /// value, invalid UTF-8 repaired) and `kafka.{topic, partition, offset, key}`; a partition's
 /// offset is committed only past records every output accepted, on a timer, on a rebalance
-/// (for the partitions revoked) and at shutdown. The fingerprint comes from topic, partition and
-/// offset, so a record consumed again (after a crash or a rebalance) makes no second document.
+/// (for the partitions revoked) and at shutdown. The fingerprint comes from the agent's
+/// `driftwood-id` header when the record has one, else from topic, partition and offset
+/// (`RecordOrigin`), so a record consumed again (after a crash or a rebalance), or a line an
+/// agent sent twice, makes no second document.
 public final class KafkaInput: Input, @unchecked Sendable {
     let config: KafkaInputConfig
     let logger: Logger
@@ -138,7 +140,9 @@ public final class KafkaInput: Input, @unchecked Sendable {
             }
             member.append(UInt8(ascii: "}"))
             fields.setRaw(name: kafkaKey, json: member)
-            batch.events.append(Event(fields: fields, origin: Origin(source: assigned.source, position: UInt64(bitPattern: m.offset))))
+            var idLength = 0
+            let id = CKafka_header(message, "driftwood-id", &idLength).map { UnsafeRawBufferPointer(start: $0, count: idLength) }
+            batch.events.append(Event(fields: fields, origin: RecordOrigin.make(header: id, partition: assigned.source, offset: m.offset)))
             if batch.count >= config.batchSize {
                 send()
                 timestamp = LineEventBuilder.readTimeJSON()

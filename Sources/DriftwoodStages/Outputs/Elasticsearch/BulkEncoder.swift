@@ -115,7 +115,6 @@ public struct BulkEncoder: Sendable {
     static let idKey: [UInt8] = Array(#","_id":""#.utf8)
     static let firstIDKey: [UInt8] = Array(#""_id":""#.utf8)
     static let actionEnd: [UInt8] = Array("}}\n".utf8)
-    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     static func appendActionStart(_ action: BulkAction, to out: inout [UInt8]) {
         out.append(contentsOf: #"{""#.utf8)
@@ -127,20 +126,8 @@ public struct BulkEncoder: Sendable {
     @inline(__always)
     static func appendFingerprintID(_ origin: Origin, to out: inout [UInt8], first: Bool) {
         out.append(contentsOf: first ? firstIDKey : idKey)
-        let (a, b) = origin.fingerprintWords
-        appendHex(a, to: &out)
-        appendHex(b, to: &out)
+        origin.appendFingerprint(to: &out)
         out.append(UInt8(ascii: "\""))
-    }
-
-    /// 16 lowercase hex digits, zero-padded, as `Hash64.hex` writes them.
-    @inline(__always)
-    static func appendHex(_ word: UInt64, to out: inout [UInt8]) {
-        var shift: UInt64 = 64
-        while shift > 0 {
-            shift -= 4
-            out.append(hexDigits[Int((word >> shift) & 0xF)])
-        }
     }
 }
 

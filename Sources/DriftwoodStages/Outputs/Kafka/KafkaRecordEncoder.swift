@@ -59,9 +59,7 @@ struct KafkaRecordEncoder: Sendable {
             let valueStart = Int32(out.bytes.count)
             event.fields.write(to: &out.bytes)
             let idStart = Int32(out.bytes.count)
-            let (a, b) = event.origin.fingerprintWords
-            out.bytes += Array(Hash64.hex(a).utf8)
-            out.bytes += Array(Hash64.hex(b).utf8)
+            event.origin.appendFingerprint(to: &out.bytes)
             out.records.append(
                 .init(topic: t, key: keyStart..<valueStart, value: valueStart..<idStart, id: idStart..<Int32(out.bytes.count)))
             if let storage = event.fields.recycle() { recycled.append(storage) }
