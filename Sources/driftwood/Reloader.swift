@@ -67,14 +67,15 @@ final class Reloader: @unchecked Sendable {
     private func loop() {
         while true {
             wake.wait()
-            let go = lock.withLock { () -> Bool in
-                guard !stopped, requested else { return false }
+            let next = lock.withLock { () -> Bool? in
+                if stopped { return nil }
+                guard requested else { return false }
                 requested = false
                 running = true
                 return true
             }
-            if lock.withLock({ stopped }) { return }
-            guard go else { continue }
+            guard let next else { return }
+            guard next else { continue }
             reload()
             let again = lock.withLock { () -> Bool in
                 running = false
@@ -123,10 +124,7 @@ final class Reloader: @unchecked Sendable {
 
     /// The new file is what runs now (with the settings that need a restart as they were).
     private func keep(_ new: PipelineConfig, over old: PipelineConfig) {
-        var running = new
-        running.dataDir = old.dataDir
-        running.name = old.name
-        running.metricsAddress = old.metricsAddress
+        let running = PipelineReload.runnable(new, over: old)
         lock.withLock { config = running }
         restaged(running)
     }

@@ -91,7 +91,9 @@ final class InputRun: @unchecked Sendable {
         self.metrics = StageMetrics(stage: id)
     }
 
-    /// Remembers a batch's acknowledgement (only while a reload may need to wait for it).
+    /// Remembers a batch's acknowledgement, so a reload that retires this input can wait for
+    /// its events to be delivered. Once a batch (a lock and an append); settled ones are
+    /// dropped whenever 64 have gathered, so the list stays about as long as the queues.
     func handedOn(_ acknowledgement: Acknowledgement?) {
         guard let acknowledgement else { return }
         lock.withLock {

@@ -38,11 +38,6 @@ extension Pipeline {
         case notRunning(String)
     }
 
-    /// The ids of the stages running now, by role (what a reload keeps).
-    public var runningIDs: (inputs: [String], filters: [String], outputs: [String]) {
-        lock.withLock { (inputRuns.map(\.id), layout.filters.map(\.id), layout.outputs.map(\.stage.id)) }
-    }
-
     /// The running filter stages by id (a reload keeps the instances of unchanged stateful ones).
     public var runningFilters: [String: FilterStage] {
         Dictionary(current.filters.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })

@@ -12,6 +12,15 @@ public enum PipelineReload {
         case failed(String)
     }
 
+    /// `new` with the settings that need a restart (`PipelineChange.needsRestart`) as `old` runs them.
+    public static func runnable(_ new: PipelineConfig, over old: PipelineConfig) -> PipelineConfig {
+        var runnable = new
+        runnable.dataDir = old.dataDir
+        runnable.name = old.name
+        runnable.metricsAddress = old.metricsAddress
+        return runnable
+    }
+
     /// Compares `new` with `old` (what `engine` runs), builds what changed and swaps it in.
     /// Pipeline settings that need a restart (`data_dir`, `name`, `metrics.address`) keep their
     /// running values; the caller logs `PipelineChange.needsRestart`.
@@ -19,10 +28,7 @@ public enum PipelineReload {
         _ new: PipelineConfig, over old: PipelineConfig, to engine: Pipeline, read: PipelineBuilder.ReadOptions,
         logger: Logger, hostName: String
     ) -> Outcome {
-        var new = new
-        new.dataDir = old.dataDir
-        new.name = old.name
-        new.metricsAddress = old.metricsAddress
+        let new = runnable(new, over: old)
         let change = PipelineChange(from: old, to: new)
         if change.isEmpty { return .unchanged }
         let plan: Pipeline.Swap
