@@ -20,6 +20,11 @@ struct RunCommand: AsyncParsableCommand {
             line per input and output (read, delivered, already present, dead-lettered, not \
             delivered, where the checkpoints are).
 
+            SIGHUP reloads the pipeline file (and --watch reloads when it or a file it names \
+            changes): the new file is checked first; unchanged stages keep running with their \
+            files, windows and joins; nothing read is lost or delivered twice. See \
+            docs/reloading.md.
+
             Exit codes: 0 finished or stopped by a signal with everything delivered; 1 a runtime \
             failure (a stage failed; stopped before everything was delivered: shutdown_timeout \
             passed, or Elasticsearch never answered); \

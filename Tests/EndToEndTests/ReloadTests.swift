@@ -170,6 +170,9 @@ import Testing
         let status = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(string: base + "/api/v1/status")!)) as? [String: Any]
         let last = status?["last_reload"] as? [String: Any]
         #expect(last?["result"] as? String == "failed")
+        // The status page says so in its header.
+        let failedPage = try StatusFixtures.probe(base + "/", screenshot: try StatusFixtures.artifact("reload-failed.png"))
+        #expect((failedPage["values"] as? [String: String])?["reload"] == "failed", "\(failedPage["values"] ?? "")")
 
         _ = try Driftwood.write(
             valid.replacingOccurrences(
@@ -183,6 +186,9 @@ import Testing
         })
         let after = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(string: base + "/api/v1/status")!)) as? [String: Any]
         #expect((after?["last_reload"] as? [String: Any])?["result"] as? String == "ok")
+        let page = try StatusFixtures.probe(base + "/", screenshot: try StatusFixtures.artifact("reload-ok.png"))
+        let shown = page["values"] as? [String: String] ?? [:]
+        #expect(shown["reload"] == "ok" && shown["reload:count"] == "2", "\(shown)")
         #expect((after?["stages"] as? [[String: Any]])?.contains { $0["type"] as? String == "enrich" } == true)
         let total = writer.stop()
         #expect(Self.waitFor(total - 1, in: out))
@@ -316,5 +322,60 @@ import Testing
         #expect(docs.count == total)
         #expect(Set(ns) == Set(0..<total))
         #expect(ns.count == total)
+    }
+
+    /// SIGTERM right behind a SIGHUP whose file adds an input and an output: the reload either
+    /// finishes or is refused, the stop drains what was read and exits 0 well within
+    /// `shutdown_timeout` (an input started by the reload is stopped too), and each line the
+    /// run delivered is delivered once; a second run reads on from the checkpoints. The delays
+    /// land the stop before, inside and after the swap (which takes about a millisecond).
+    @Test func aStopDuringAReloadEndsCleanly() throws {
+        for delay in [0.0, 0.001, 0.005, 0.03] {
+            let dir = try Driftwood.temporaryDirectory()
+            func pipeline(second: Bool) -> String {
+                """
+                data_dir: data
+                shutdown_timeout: 20s
+                inputs:
+                  - {type: file, id: logs, paths: [\(dir.path)/app.log], mode: tail}
+                \(second ? "  - {type: file, id: more, paths: [\(dir.path)/more.log], mode: tail}" : "")
+                filters:
+                  - {type: parse, format: json, remove_source: true}
+                outputs:
+                  - {type: jsonl, id: main, path: out/main.jsonl}
+                \(second ? "  - {type: jsonl, id: extra, path: out/extra.jsonl}" : "")
+                """
+            }
+            _ = try Driftwood.write(pipeline(second: false), to: "p.yml", in: dir)
+            let more = Writer(path: dir.appendingPathComponent("more.log").path, linesPerWrite: 5, pause: 0.01)
+            let writer = Writer(path: dir.appendingPathComponent("app.log").path)
+            let out = dir.appendingPathComponent("out/main.jsonl").path
+            var running = try Driftwood.Running(["run", "p.yml"], directory: dir)
+            #expect(MetricsScrape.eventually(timeout: 20) { FileLogs.lineCount(out) > 100 })
+            _ = try Driftwood.write(pipeline(second: true), to: "p.yml", in: dir)
+            kill(running.pid, SIGHUP)
+            if delay > 0 { Thread.sleep(forTimeInterval: delay) }
+            kill(running.pid, SIGTERM)
+            let started = Date()
+            #expect(running.wait(timeout: 30) == 0, "delay \(delay): \(running.stderr.suffix(3000))")
+            #expect(Date().timeIntervalSince(started) < 10, "delay \(delay): the stop took \(Date().timeIntervalSince(started)) s")
+            let log = running.stderr
+            #expect(!log.contains("shutdown_timeout passed"), "\(log.suffix(2000))")
+
+            // A second run goes on where the first stopped: nothing lost, nothing twice.
+            running = try Driftwood.Running(["run", "p.yml"], directory: dir)
+            let total = writer.stop()
+            _ = more.stop()
+            #expect(Self.waitFor(total - 1, in: out), "delay \(delay): \(running.stderr.suffix(2000))")
+            kill(running.pid, SIGTERM)
+            #expect(running.wait(timeout: 30) == 0, "\(running.stderr.suffix(2000))")
+            let events = try Driftwood.jsonLines(out)
+            // main holds app.log's lines, and more.log's read while `more` ran: app.log's
+            // are the ones whose source file is app.log.
+            let app = events.filter {
+                ((($0["log"] as? [String: Any])?["file"] as? [String: Any])?["path"] as? String)?.hasSuffix("/app.log") == true
+            }
+            #expect(app.compactMap { $0["n"] as? Int } == Array(0..<total), "delay \(delay)")
+        }
     }
 }

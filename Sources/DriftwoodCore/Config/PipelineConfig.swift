@@ -160,12 +160,28 @@ public struct PipelineConfig: Sendable {
     /// A stage's block as canonical YAML (no comments, layout or positions) and a digest of each
     /// file its configuration read: what a reload compares to tell a changed stage from a kept one.
     static func settings(of node: Node, filesRead: [String]) -> String {
-        var text = (try? Yams.serialize(node: node, sortKeys: true)) ?? "\(node)"
+        var text = canonical(node)
         for file in filesRead {
             let bytes = FileManager.default.contents(atPath: file).map { [UInt8]($0) }
             text += "\n# file \(file): " + (bytes.map { String(fnv1a64($0), radix: 16) + " \($0.count) bytes" } ?? "unreadable")
         }
         return text
+    }
+
+    /// `node` with keys sorted and each scalar as its resolved tag and value: flow or block
+    /// layout, quoting that does not change a value's type, and key order make no difference.
+    static func canonical(_ node: Node) -> String {
+        switch node {
+        case .scalar(let scalar):
+            return "\(node.tag)" + String(reflecting: scalar.string)
+        case .mapping(let mapping):
+            let pairs = mapping.map { (canonical($0.key), canonical($0.value)) }.sorted { $0.0 < $1.0 }
+            return "{" + pairs.map { "\($0.0): \($0.1)" }.joined(separator: ", ") + "}"
+        case .sequence(let sequence):
+            return "[" + sequence.map(canonical).joined(separator: ", ") + "]"
+        case .alias:
+            return "\(node)"
+        }
     }
 
     /// Every file the stages' configurations read, once each, in stage order (`run --watch`).

@@ -248,6 +248,10 @@ extension StatusPage {
         function draw(st, shown) {
           $("pipe").innerHTML = `pipeline <b style="color:#fff">${esc(st.pipeline)}</b> · v${esc(st.version)} · up ${val("uptime_seconds", st.uptime_seconds, "duration")}`;
           $("status").innerHTML = `<span class="pill ${esc(st.status)}" data-k="status" data-v="${esc(st.status)}">${esc(st.status)}</span>`;
+          const rl = st.last_reload;
+          $("reload").innerHTML = rl ? `<span title="${esc(rl.message)}">reloaded ${esc(new Date(rl.time).toLocaleTimeString())} `
+            + `<span class="pill ${rl.result === "ok" ? "ok" : "bad"}" data-k="reload" data-v="${esc(rl.result)}">${esc(rl.result)}</span>`
+            + `<span hidden data-k="reload:count" data-v="${rl.reloads}"></span></span>` : "";
           const rin = st.stages.filter((s) => s.kind === "input").reduce((a, s) => a + s.rate_in, 0);
           const rout = st.stages.filter((s) => s.kind === "output").reduce((a, s) => a + s.rate_out, 0);
           $("totals").innerHTML = `read ${fmt(rin, "rate")} · delivered ${fmt(rout, "rate")}`;

@@ -16,7 +16,7 @@ extension StatusPage {
           text-transform:uppercase; letter-spacing:.4px; white-space:nowrap; }
         .pill.ok { background:#dff3e8; color:#13723d; } .pill.degraded,.pill.retrying { background:#fdf0d5; color:#8a5a00; }
         .pill.bad,.pill.blocked,.pill.firing { background:#fbe0e0; color:#a11d1d; } .pill.resolved { background:#eceef1; color:#5b6371; }
-        header .pill.ok { background:#1f9d55; color:#fff; } header .pill.degraded { background:#e39a19; color:#fff; }
+        header .pill.ok { background:#1f9d55; color:#fff; } header .pill.degraded { background:#e39a19; color:#fff; } header .pill.bad { background:#c53030; color:#fff; }
         main { padding:14px 20px 30px; }
         .row { display:flex; gap:14px; align-items:flex-start; }
         .card { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:12px 14px; }

@@ -128,6 +128,9 @@ extension Pipeline {
             liveOutputs += starting.count
             droppedByReplacedFilters += old.chains.reduce(0) { $0 + $1.droppedTotal.value }
             self.layout = layout
+            // A stop that came after the check above saw the old inputs only: these stop too
+            // (an input's stop holds when it comes before its run).
+            if stopping { for run in fresh { run.input.stop() } }
             return (removed, restarts, fresh)
         }
         filterQueue.resume()
