@@ -3,7 +3,7 @@
 ///
 /// Entries are fixed-size: an id is kept as its 128-bit hash (two independent 64-bit hashes of
 /// its bytes; two different ids meet with probability about n²/2¹²⁹, ~10⁻²⁷ for a million), so a
-/// million pending predictions cost ~64 MB whatever the ids look like. Entries sit in a slab
+/// million pending predictions cost ~64 MB (and 16–32 MB of index) whatever the ids look like. Entries sit in a slab
 /// with two lists in arrival order (pending, matched), so the oldest is dropped first in O(1),
 /// and an open-addressing index (linear probing, backward-shift deletion) finds an id in O(1).
 /// Time is event time (`@timestamp`, milliseconds): an entry expires once the newest time seen
@@ -71,8 +71,11 @@ public struct PendingJoins: Sendable {
     var matchedTail: Int32 = -1
     public private(set) var pendingCount = 0
     public private(set) var matchedCount = 0
-    /// Index slots: node index + 1 (0: empty), keyed by `idLow`.
-    var slots: [Int32]
+    /// Index slots, keyed by `idLow`: the node index + 1 in the low 32 bits (0: empty), the low
+    /// 32 bits of the entry's `idLow` in the high ones. A probe compares those before it reads
+    /// the node (a cache miss in a table of a million), and an entry's home slot is known from
+    /// the slot alone.
+    var slots: [UInt64]
     var used = 0
     /// The newest event time seen.
     public private(set) var now: Int64 = .min
@@ -81,11 +84,14 @@ public struct PendingJoins: Sendable {
         precondition(max >= 1)
         self.max = max
         self.ttlMilliseconds = ttlMilliseconds
-        slots = [Int32](repeating: 0, count: 64)
+        slots = [UInt64](repeating: 0, count: 64)
     }
 
     /// Pending predictions and labels.
     public var count: Int { pendingCount }
+
+    /// Every entry held: pending ones and matched ids (what a saved state holds).
+    public var entryCount: Int { pendingCount + matchedCount }
 
     /// Moves event time forward to `time` (never back), and removes what that expires.
     public mutating func advance(to time: Int64, lost: inout [Loss]) {
@@ -221,15 +227,26 @@ public struct PendingJoins: Sendable {
     @inline(__always)
     func home(_ idLow: UInt64) -> Int { Int(truncatingIfNeeded: idLow) & (slots.count - 1) }
 
+    @inline(__always)
+    static func slot(_ n: Int32, _ idLow: UInt64) -> UInt64 { (idLow << 32) | UInt64(UInt32(n + 1)) }
+
+    @inline(__always)
+    static func node(_ slot: UInt64) -> Int32 { Int32(truncatingIfNeeded: slot & 0xffff_ffff) - 1 }
+
     func lookup(_ idLow: UInt64, _ idHigh: UInt64) -> Int32? {
         let mask = slots.count - 1
         var i = home(idLow)
-        while true {
-            let s = slots[i]
-            if s == 0 { return nil }
-            let e = nodes[Int(s - 1)].entry
-            if e.idLow == idLow && e.idHigh == idHigh { return s - 1 }
-            i = (i + 1) & mask
+        let key = idLow << 32
+        return slots.withUnsafeBufferPointer { slots in
+            while true {
+                let s = slots[i]
+                if s == 0 { return nil }
+                if s & 0xffff_ffff_0000_0000 == key {
+                    let e = nodes[Int(Self.node(s))].entry
+                    if e.idLow == idLow && e.idHigh == idHigh { return Self.node(s) }
+                }
+                i = (i + 1) & mask
+            }
         }
     }
 
@@ -241,29 +258,36 @@ public struct PendingJoins: Sendable {
 
     mutating func place(_ n: Int32) {
         let mask = slots.count - 1
-        var i = home(nodes[Int(n)].entry.idLow)
+        let idLow = nodes[Int(n)].entry.idLow
+        var i = home(idLow)
         while slots[i] != 0 { i = (i + 1) & mask }
-        slots[i] = n + 1
+        slots[i] = Self.slot(n, idLow)
     }
 
     mutating func grow() {
         let old = slots
-        slots = [Int32](repeating: 0, count: old.count * 2)
-        for s in old where s != 0 { place(s - 1) }
+        slots = [UInt64](repeating: 0, count: old.count * 2)
+        let mask = slots.count - 1
+        for s in old where s != 0 {
+            var i = Int(truncatingIfNeeded: s >> 32) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = s
+        }
     }
 
     /// Removes node `n` from the index, shifting back the entries after it (no tombstones).
     mutating func unindex(_ n: Int32) {
         let mask = slots.count - 1
+        let target = Self.slot(n, nodes[Int(n)].entry.idLow)
         var i = home(nodes[Int(n)].entry.idLow)
-        while slots[i] != n + 1 { i = (i + 1) & mask }
+        while slots[i] != target { i = (i + 1) & mask }
         var hole = i
         var j = i
         while true {
             j = (j + 1) & mask
             let s = slots[j]
             if s == 0 { break }
-            let h = home(nodes[Int(s - 1)].entry.idLow)
+            let h = Int(truncatingIfNeeded: s >> 32) & mask
             // The entry at j may move to the hole when its home is not in (hole, j].
             let between = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j)
             if !between {

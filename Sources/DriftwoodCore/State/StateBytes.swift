@@ -29,6 +29,13 @@ public struct StateWriter {
     }
 
     public mutating func append(raw: [UInt8]) { bytes.append(contentsOf: raw) }
+
+    /// `count` bytes that `fill` writes in place (a large table saved without a copy of its own).
+    public mutating func append(rawCount count: Int, _ fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+    }
 }
 
 /// Reads what a `StateWriter` wrote.
@@ -101,6 +108,16 @@ public func fnv1a64<S: Sequence>(_ bytes: S, seed: UInt64 = 0xcbf2_9ce4_8422_232
     return h
 }
 
+/// FNV-1a over bytes in memory (what the generic one gives, without its iterator).
+public func fnv1a64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    var h = seed
+    for b in bytes {
+        h ^= UInt64(b)
+        h = h &* 0x0000_0100_0000_01b3
+    }
+    return h
+}
+
 /// The file a filter's state is saved in: a header (magic, format version, the digest of what the
 /// state means), the filter's bytes, and a checksum of everything before it.
 public enum StateEnvelope {
@@ -108,15 +125,22 @@ public enum StateEnvelope {
     public static let version = 1
 
     public static func encode(digest: String, payload: [UInt8]) -> [UInt8] {
-        var w = StateWriter(capacity: payload.count + 64 + digest.utf8.count)
-        w.append(raw: magic)
-        w.append(version)
-        w.append(digest)
-        w.append(payload.count)
-        w.append(raw: payload)
-        let sum = fnv1a64(w.bytes)
-        w.append(sum)
-        return w.bytes
+        let (head, tail) = frame(digest: digest, payload: payload)
+        return head + payload + tail
+    }
+
+    /// The file as the bytes before the payload and after it (`head + payload + tail` is what
+    /// `encode` gives), so a large payload is written as it is, not copied into a file image.
+    public static func frame(digest: String, payload: [UInt8]) -> (head: [UInt8], tail: [UInt8]) {
+        var head = StateWriter(capacity: 64 + digest.utf8.count)
+        head.append(raw: magic)
+        head.append(version)
+        head.append(digest)
+        head.append(payload.count)
+        let headSum = head.bytes.withUnsafeBytes { fnv1a64($0) }
+        var tail = StateWriter(capacity: 8)
+        tail.append(payload.withUnsafeBytes { fnv1a64($0, seed: headSum) })
+        return (head.bytes, tail.bytes)
     }
 
     /// What a state file holds, or why it cannot be used.
@@ -139,7 +163,8 @@ public enum StateEnvelope {
             let payload = Array(try r.raw(n))
             let end = r.offset
             let sum = try r.uint64()
-            guard r.atEnd, sum == fnv1a64(bytes[0..<end]) else { return .unusable("the state file is corrupt (checksum mismatch)") }
+            let computed = bytes.withUnsafeBytes { fnv1a64(UnsafeRawBufferPointer(rebasing: $0[0..<end])) }
+            guard r.atEnd, sum == computed else { return .unusable("the state file is corrupt (checksum mismatch)") }
             guard saved == digest else {
                 return .unusable("the stage's configuration or baseline changed since the state was saved")
             }

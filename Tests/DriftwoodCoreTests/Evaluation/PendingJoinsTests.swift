@@ -66,6 +66,48 @@ import Testing
         }
     }
 
+    /// Ids whose low bits collide (the index keys on them and keeps their low 32 bits in its
+    /// slots): random adds, matches and evictions against a plain model of what is held.
+    @Test func theIndexKeepsIdsApartWhoseLowBitsCollide() {
+        var j = PendingJoins(max: 3_000, ttlMilliseconds: .max / 4)
+        var lost: [PendingJoins.Loss] = []
+        var pending: [UInt64] = []  // idHigh in arrival order (the model of the pending list)
+        var matched: [UInt64] = []  // matched ids, oldest first (at most `max` are kept)
+        var rng = SystemRandomNumberGenerator()
+        // idLow: 16 distinct values, shared by many ids; the same low 32 bits for half of them.
+        func low(_ id: UInt64) -> UInt64 { (id % 16 < 8 ? 0 : (id % 16) << 40) | 0x1234 | ((id % 16 & 1) << 20) }
+        var next: UInt64 = 0
+        for _ in 0..<20_000 {
+            if pending.isEmpty || Int.random(in: 0..<3, using: &rng) > 0 {
+                let e = PendingJoins.Entry(idLow: low(next), idHigh: next, time: Int64(next), kind: .prediction)
+                j.addPending(e, lost: &lost)
+                pending.append(next)
+                if pending.count > 3_000 { pending.removeFirst() }
+                next += 1
+            } else {
+                let k = Int.random(in: 0..<pending.count, using: &rng)
+                let id = pending.remove(at: k)
+                #expect(j.find(idLow: low(id), idHigh: id, lost: &lost)?.idHigh == id)
+                j.markMatched(idLow: low(id), idHigh: id, time: Int64(next))
+                matched.append(id)
+                if matched.count > 3_000 { matched.removeFirst() }
+            }
+        }
+        #expect(j.count == pending.count)
+        let held = Set(pending)
+        let marked = Set(matched)
+        for id in 0..<next {
+            let e = j.find(idLow: low(id), idHigh: id, lost: &lost)
+            if held.contains(id) {
+                #expect(e?.kind == .prediction && e?.idHigh == id, "\(id)")
+            } else if marked.contains(id) {
+                #expect(e?.kind == .matched, "\(id)")
+            } else {
+                #expect(e == nil, "\(id)")
+            }
+        }
+    }
+
     @Test func savesAndRestoresEveryEntryInOrder() throws {
         var j = PendingJoins(max: 5, ttlMilliseconds: 60_000)
         var lost: [PendingJoins.Loss] = []

@@ -7,7 +7,7 @@ extension EvaluateFilter: PersistentFilter {
     public var stateDigest: String { config.stateDigest }
 
     public func saveState() -> [UInt8] {
-        var w = StateWriter(capacity: 64 + pending.count * 50 + groups.groups.count * (config.window * 40 + 256))
+        var w = StateWriter(capacity: 64 + pending.entryCount * PendingJoins.entryBytes + groups.groups.count * (config.window * 40 + 256))
         pending.save(to: &w)
         for table in [(classes, classIsString), (attributeValues, [])] {
             w.append(table.0.count)
