@@ -20,6 +20,31 @@ struct StateEnvelopeTests {
         #expect(tail.count == 8)
     }
 
+    /// A file written before the checksum went word-wise (format version 1) is still read.
+    @Test func aVersionOneFileIsStillRead() {
+        var w = StateWriter()
+        w.append(raw: StateEnvelope.magic)
+        w.append(1)
+        w.append(digest)
+        w.append(payload.count)
+        w.append(raw: payload)
+        w.append(fnv1a64(w.bytes))
+        #expect(StateEnvelope.decode(w.bytes, digest: digest) == .state(payload))
+        var flipped = w.bytes
+        flipped[flipped.count - 20] ^= 1
+        #expect(StateEnvelope.decode(flipped, digest: digest) == .unusable("the state file is corrupt (checksum mismatch)"))
+    }
+
+    /// Any one byte changed, anywhere in the payload, changes the word-wise sum.
+    @Test func everyByteOfThePayloadCounts() {
+        let sum = payload.withUnsafeBytes { fnv1a64Words($0) }
+        for i in stride(from: 0, to: payload.count, by: 37) {
+            var changed = payload
+            changed[i] ^= 0x80
+            #expect(changed.withUnsafeBytes { fnv1a64Words($0) } != sum, "byte \(i)")
+        }
+    }
+
     @Test func theChecksumOfBytesInMemoryIsTheGenericOne() {
         let generic = fnv1a64(payload)
         #expect(payload.withUnsafeBytes { fnv1a64($0) } == generic)
@@ -46,10 +71,10 @@ struct StateEnvelopeTests {
         #expect(StateEnvelope.decode(Array("hello".utf8), digest: digest) == .unusable("the state file is not a driftwood state file"))
         var other = StateWriter()
         other.append(raw: StateEnvelope.magic)
-        other.append(2)
+        other.append(3)
         #expect(
             StateEnvelope.decode(other.bytes, digest: digest)
-                == .unusable("the state file has format version 2; this driftwood reads 1"))
+                == .unusable("the state file has format version 3; this driftwood reads 1 to 2"))
     }
 
     @Test func aTableIsWrittenInPlace() {

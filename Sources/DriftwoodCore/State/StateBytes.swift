@@ -108,6 +108,27 @@ public func fnv1a64<S: Sequence>(_ bytes: S, seed: UInt64 = 0xcbf2_9ce4_8422_232
     return h
 }
 
+/// FNV-1a eight bytes at a time (little-endian words, then the last bytes one by one): the
+/// checksum of a state file since format version 2, ~8× faster than byte by byte (a join of a
+/// million pending predictions is 50 MB). Each step is a bijection of the running value, so a
+/// change to any one word always changes the sum.
+public func fnv1a64Words(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+    var h = seed
+    var i = 0
+    let n = bytes.count
+    while i + 8 <= n {
+        h ^= UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+        h = h &* 0x0000_0100_0000_01b3
+        i += 8
+    }
+    while i < n {
+        h ^= UInt64(bytes[i])
+        h = h &* 0x0000_0100_0000_01b3
+        i += 1
+    }
+    return h
+}
+
 /// FNV-1a over bytes in memory (what the generic one gives, without its iterator).
 public func fnv1a64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
     var h = seed
@@ -119,10 +140,13 @@ public func fnv1a64(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0xcbf2_9ce4_
 }
 
 /// The file a filter's state is saved in: a header (magic, format version, the digest of what the
-/// state means), the filter's bytes, and a checksum of everything before it.
+/// state means), the filter's bytes, and a checksum of everything before it: FNV-1a over the
+/// header, continued over the payload, byte by byte in version 1 and eight bytes at a time in
+/// version 2 (written since 2026-12; version 1 files are still read).
 public enum StateEnvelope {
     static let magic = Array("driftwood-state\n".utf8)
-    public static let version = 1
+    public static let version = 2
+    static let readable = 1...2
 
     public static func encode(digest: String, payload: [UInt8]) -> [UInt8] {
         let (head, tail) = frame(digest: digest, payload: payload)
@@ -139,7 +163,7 @@ public enum StateEnvelope {
         head.append(payload.count)
         let headSum = head.bytes.withUnsafeBytes { fnv1a64($0) }
         var tail = StateWriter(capacity: 8)
-        tail.append(payload.withUnsafeBytes { fnv1a64($0, seed: headSum) })
+        tail.append(payload.withUnsafeBytes { fnv1a64Words($0, seed: headSum) })
         return (head.bytes, tail.bytes)
     }
 
@@ -157,13 +181,22 @@ public enum StateEnvelope {
         do {
             _ = try r.raw(magic.count)
             let v = try r.int()
-            guard v == version else { return .unusable("the state file has format version \(v); this driftwood reads \(version)") }
+            guard readable.contains(v) else {
+                return .unusable("the state file has format version \(v); this driftwood reads \(readable.lowerBound) to \(readable.upperBound)")
+            }
             let saved = try r.string()
             let n = try r.int(in: 0...(bytes.count - r.offset))
+            let payloadStart = r.offset
             let payload = Array(try r.raw(n))
             let end = r.offset
             let sum = try r.uint64()
-            let computed = bytes.withUnsafeBytes { fnv1a64(UnsafeRawBufferPointer(rebasing: $0[0..<end])) }
+            let computed = bytes.withUnsafeBytes { b in
+                v == 1
+                    ? fnv1a64(UnsafeRawBufferPointer(rebasing: b[0..<end]))
+                    : fnv1a64Words(
+                        UnsafeRawBufferPointer(rebasing: b[payloadStart..<end]),
+                        seed: fnv1a64(UnsafeRawBufferPointer(rebasing: b[0..<payloadStart])))
+            }
             guard r.atEnd, sum == computed else { return .unusable("the state file is corrupt (checksum mismatch)") }
             guard saved == digest else {
                 return .unusable("the stage's configuration or baseline changed since the state was saved")
