@@ -3,9 +3,10 @@
 ///
 /// Entries are fixed-size: an id is kept as its 128-bit hash (two independent 64-bit hashes of
 /// its bytes; two different ids meet with probability about n²/2¹²⁹, ~10⁻²⁷ for a million), so a
-/// million pending predictions cost ~64 MB (and 16–32 MB of index) whatever the ids look like. Entries sit in a slab
-/// with two lists in arrival order (pending, matched), so the oldest is dropped first in O(1),
-/// and an open-addressing index (linear probing, backward-shift deletion) finds an id in O(1).
+/// million pending predictions cost ~64 MB (and 16–32 MB of index) whatever the ids look like.
+/// Entries sit in a slab with two lists in arrival order (pending, matched), so the oldest is
+/// dropped first in O(1), and an open-addressing index (linear probing, backward-shift
+/// deletion) finds an id in O(1).
 /// Time is event time (`@timestamp`, milliseconds): an entry expires once the newest time seen
 /// is more than `ttl` past its own.
 public struct PendingJoins: Sendable {
