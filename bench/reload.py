@@ -172,7 +172,10 @@ def stall(a):
     proc = subprocess.Popen([a.bin, "run", live], stdout=subprocess.DEVNULL, stderr=log, cwd=work)
     main_path = f"{work}/main.jsonl"
     wait_for(lambda: os.path.exists(main_path) and os.path.getsize(main_path) > 0, 60, "a first event", proc, log_path)
-    caught_up = lambda: "caught up" in open(log_path).read()
+    def caught_up():
+        with open(log_path) as f:
+            return "caught up" in f.read()
+
     signals, k = [], 0
     while not caught_up():
         if a.reloads_on:
