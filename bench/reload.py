@@ -156,7 +156,9 @@ def switch(live, text):
 def wait_for(pred, timeout, what, proc, log):
     deadline = time.monotonic() + timeout
     while not pred():
-        if time.monotonic() > deadline or proc.poll() is not None:
+        if proc.poll() is not None:
+            raise SystemExit(f"bench: driftwood exited (status {proc.returncode}) before {what}; see {log}")
+        if time.monotonic() > deadline:
             raise SystemExit(f"bench: {what} did not happen in {timeout} s; see {log}")
         time.sleep(0.01)
 
@@ -263,6 +265,8 @@ def main():
     sub.choices["rss"].add_argument("--rate", type=int, default=20000)
     a = ap.parse_args()
     a.bin = os.path.abspath(a.bin)
+    if getattr(a, "registry", None):
+        a.registry = os.path.abspath(a.registry)
     stall(a) if a.what == "stall" else rss(a)
 
 
