@@ -238,7 +238,6 @@ def rss(a):
     proc.send_signal(signal.SIGTERM)
     code = proc.wait(timeout=60)
     log.close()
-    ns = []
     with open(main_path) as f:
         ns = sorted(json.loads(line)["n"] for line in f)
     print(json.dumps({

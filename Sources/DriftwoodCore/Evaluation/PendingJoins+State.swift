@@ -6,28 +6,21 @@ extension PendingJoins {
 
     public func save(to w: inout StateWriter) {
         w.append(now == .min ? UInt64.max : UInt64(bitPattern: now))
-        w.append(pendingCount + matchedCount)
+        w.append(entryCount)
         // Straight from the lists into the state's bytes: no list of entries, no second copy.
-        w.append(rawCount: (pendingCount + matchedCount) * Self.entryBytes) { b in
+        w.append(rawCount: entryCount * Self.entryBytes) { b in
             var o = 0
-            nodes.withUnsafeBufferPointer { nodes in
-                for head in [pendingHead, matchedHead] {
-                    var n = head
-                    while n >= 0 {
-                        let e = nodes[Int(n)].entry
-                        b.storeBytes(of: e.idLow.littleEndian, toByteOffset: o, as: UInt64.self)
-                        b.storeBytes(of: e.idHigh.littleEndian, toByteOffset: o + 8, as: UInt64.self)
-                        b.storeBytes(of: e.time.littleEndian, toByteOffset: o + 16, as: Int64.self)
-                        b.storeBytes(of: e.value.bitPattern.littleEndian, toByteOffset: o + 24, as: UInt64.self)
-                        b.storeBytes(of: e.score.bitPattern.littleEndian, toByteOffset: o + 32, as: UInt64.self)
-                        b.storeBytes(of: e.group.littleEndian, toByteOffset: o + 40, as: Int32.self)
-                        b.storeBytes(of: e.attribute.littleEndian, toByteOffset: o + 44, as: Int32.self)
-                        b[o + 48] = e.kind.rawValue
-                        b[o + 49] = e.flags
-                        o += Self.entryBytes
-                        n = nodes[Int(n)].next
-                    }
-                }
+            forEachEntry { e in
+                b.storeBytes(of: e.idLow.littleEndian, toByteOffset: o, as: UInt64.self)
+                b.storeBytes(of: e.idHigh.littleEndian, toByteOffset: o + 8, as: UInt64.self)
+                b.storeBytes(of: e.time.littleEndian, toByteOffset: o + 16, as: Int64.self)
+                b.storeBytes(of: e.value.bitPattern.littleEndian, toByteOffset: o + 24, as: UInt64.self)
+                b.storeBytes(of: e.score.bitPattern.littleEndian, toByteOffset: o + 32, as: UInt64.self)
+                b.storeBytes(of: e.group.littleEndian, toByteOffset: o + 40, as: Int32.self)
+                b.storeBytes(of: e.attribute.littleEndian, toByteOffset: o + 44, as: Int32.self)
+                b[o + 48] = e.kind.rawValue
+                b[o + 49] = e.flags
+                o += Self.entryBytes
             }
         }
     }

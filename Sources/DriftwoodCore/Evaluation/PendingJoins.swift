@@ -150,15 +150,23 @@ public struct PendingJoins: Sendable {
     /// Every entry, pending ones then matched ones, each list oldest first.
     public var entries: [Entry] {
         var out: [Entry] = []
-        out.reserveCapacity(pendingCount + matchedCount)
-        for head in [pendingHead, matchedHead] {
-            var n = head
-            while n >= 0 {
-                out.append(nodes[Int(n)].entry)
-                n = nodes[Int(n)].next
+        out.reserveCapacity(entryCount)
+        forEachEntry { out.append($0) }
+        return out
+    }
+
+    /// Calls `body` with every entry in the order of `entries`, without making the list.
+    @inline(__always)
+    func forEachEntry(_ body: (Entry) -> Void) {
+        nodes.withUnsafeBufferPointer { nodes in
+            for head in [pendingHead, matchedHead] {
+                var n = head
+                while n >= 0 {
+                    body(nodes[Int(n)].entry)
+                    n = nodes[Int(n)].next
+                }
             }
         }
-        return out
     }
 
     /// Puts back what `entries` gave (a restart); `now` as it was.
@@ -234,6 +242,10 @@ public struct PendingJoins: Sendable {
     @inline(__always)
     static func node(_ slot: UInt64) -> Int32 { Int32(truncatingIfNeeded: slot & 0xffff_ffff) - 1 }
 
+    /// The home of the entry in `slot`, from the id bits the slot holds (`home` of its `idLow`).
+    @inline(__always)
+    static func home(ofSlot slot: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: slot >> 32) & mask }
+
     func lookup(_ idLow: UInt64, _ idHigh: UInt64) -> Int32? {
         let mask = slots.count - 1
         var i = home(idLow)
@@ -270,7 +282,7 @@ public struct PendingJoins: Sendable {
         slots = [UInt64](repeating: 0, count: old.count * 2)
         let mask = slots.count - 1
         for s in old where s != 0 {
-            var i = Int(truncatingIfNeeded: s >> 32) & mask
+            var i = Self.home(ofSlot: s, mask)
             while slots[i] != 0 { i = (i + 1) & mask }
             slots[i] = s
         }
@@ -279,8 +291,9 @@ public struct PendingJoins: Sendable {
     /// Removes node `n` from the index, shifting back the entries after it (no tombstones).
     mutating func unindex(_ n: Int32) {
         let mask = slots.count - 1
-        let target = Self.slot(n, nodes[Int(n)].entry.idLow)
-        var i = home(nodes[Int(n)].entry.idLow)
+        let idLow = nodes[Int(n)].entry.idLow
+        let target = Self.slot(n, idLow)
+        var i = home(idLow)
         while slots[i] != target { i = (i + 1) & mask }
         var hole = i
         var j = i
@@ -288,7 +301,7 @@ public struct PendingJoins: Sendable {
             j = (j + 1) & mask
             let s = slots[j]
             if s == 0 { break }
-            let h = Int(truncatingIfNeeded: s >> 32) & mask
+            let h = Self.home(ofSlot: s, mask)
             // The entry at j may move to the hole when its home is not in (hole, j].
             let between = hole <= j ? (h > hole && h <= j) : (h > hole || h <= j)
             if !between {

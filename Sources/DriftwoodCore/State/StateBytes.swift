@@ -161,10 +161,16 @@ public enum StateEnvelope {
         head.append(version)
         head.append(digest)
         head.append(payload.count)
-        let headSum = head.bytes.withUnsafeBytes { fnv1a64($0) }
         var tail = StateWriter(capacity: 8)
-        tail.append(payload.withUnsafeBytes { fnv1a64Words($0, seed: headSum) })
+        tail.append(head.bytes.withUnsafeBytes { h in payload.withUnsafeBytes { checksum(version: version, head: h, payload: $0) } })
         return (head.bytes, tail.bytes)
+    }
+
+    /// The checksum of a file of format `version`: FNV-1a over the header, continued over the
+    /// payload byte by byte (version 1) or eight bytes at a time (version 2).
+    static func checksum(version: Int, head: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> UInt64 {
+        let seed = fnv1a64(head)
+        return version == 1 ? fnv1a64(payload, seed: seed) : fnv1a64Words(payload, seed: seed)
     }
 
     /// What a state file holds, or why it cannot be used.
@@ -191,11 +197,9 @@ public enum StateEnvelope {
             let end = r.offset
             let sum = try r.uint64()
             let computed = bytes.withUnsafeBytes { b in
-                v == 1
-                    ? fnv1a64(UnsafeRawBufferPointer(rebasing: b[0..<end]))
-                    : fnv1a64Words(
-                        UnsafeRawBufferPointer(rebasing: b[payloadStart..<end]),
-                        seed: fnv1a64(UnsafeRawBufferPointer(rebasing: b[0..<payloadStart])))
+                checksum(
+                    version: v, head: UnsafeRawBufferPointer(rebasing: b[0..<payloadStart]),
+                    payload: UnsafeRawBufferPointer(rebasing: b[payloadStart..<end]))
             }
             guard r.atEnd, sum == computed else { return .unusable("the state file is corrupt (checksum mismatch)") }
             guard saved == digest else {
