@@ -197,19 +197,16 @@ final class StateFileWriter: @unchecked Sendable {
             let temp = path + ".tmp"
             let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw StateError("cannot create \(temp): \(String(cString: strerror(errno)))") }
-            for bytes in [head, file.payload, tail] {
-                var written = 0
-                while written < bytes.count {
-                    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        let e = String(cString: strerror(errno))
-                        close(fd)
-                        unlink(temp)
-                        throw StateError("cannot write \(temp): \(e)")
+            do {
+                for bytes in [head, file.payload, tail] {
+                    try bytes.withUnsafeBufferPointer { b throws(FileDescriptorWriter.WriteError) in
+                        try FileDescriptorWriter.writeAll(fd, b, path: temp)
                     }
-                    written += n
                 }
+            } catch {
+                close(fd)
+                unlink(temp)
+                throw StateError("cannot write \(temp): \(String(cString: strerror(error.errno)))")
             }
             let synced = fsync(fd)
             close(fd)
