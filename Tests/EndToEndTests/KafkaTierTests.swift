@@ -56,7 +56,7 @@ import Testing
         // Records without a key, so they spread over all six partitions.
         var produced = 0
         func produce(_ count: Int) throws {
-            try kafka.produce(KafkaTests.lines(produced..<produced + count), to: "logs")
+            try kafka.produce(KafkaTests.lines(produced..<produced + count), to: "logs", spread: true)
             produced += count
         }
 

@@ -99,15 +99,18 @@ final class KafkaMock: @unchecked Sendable {
         }
     }
 
-    /// Produces `lines` (one record each) to `topic` with kcat, keyed `key`.
-    func produce(_ lines: [String], to topic: String, key: String? = nil) throws {
-        try produce(raw: Data((lines.joined(separator: "\n") + "\n").utf8), to: topic, key: key)
+    /// Produces `lines` (one record each) to `topic` with kcat, keyed `key`. `spread`: records
+    /// without a key each go to a partition of their own choosing (librdkafka otherwise sticks
+    /// to one partition for a burst, so a burst may leave partitions out).
+    func produce(_ lines: [String], to topic: String, key: String? = nil, spread: Bool = false) throws {
+        try produce(raw: Data((lines.joined(separator: "\n") + "\n").utf8), to: topic, key: key, spread: spread)
     }
 
     /// Produces the newline-separated records in `data` (bytes as they are) to `topic`.
-    func produce(raw data: Data, to topic: String, key: String? = nil) throws {
+    func produce(raw data: Data, to topic: String, key: String? = nil, spread: Bool = false) throws {
         var args = ["-P", "-b", bootstrap, "-t", topic]
         if let key { args += ["-k", key] }
+        if spread { args += ["-X", "sticky.partitioning.linger.ms=0"] }
         let result = try Driftwood.run(args, stdin: data, executable: "/usr/bin/kcat")
         guard result.code == 0 else { throw Failure(description: "kcat: \(result.stderr)") }
     }
