@@ -14,6 +14,8 @@
 #    after W1, then after the demo pipeline (4 models, evaluate, alerts, histograms), answers
 #    400 GET /api/v1/status and 400 GET / + /api/v1/status; the CPU beyond its idle rate per
 #    refresh, against the CPU W1 spends per second, is the share a refresh a second takes.
+# 3. The page's first draw in headless Chromium with 20 models and an hour of history
+#    (bench/status_draw.py; skipped without chromium). Target: < 500 ms.
 # The Markdown report goes to stdout, progress to stderr. Environment as bench/run.sh
 # (BENCH_DIR, DRIFTWOOD_BIN, REPS, TIMEOUT); PORT (default 19790) for the metrics address.
 set -euo pipefail
@@ -88,6 +90,12 @@ rm -rf "$WORK/demo" && mkdir -p "$WORK/demo"
   --data-dir "$WORK/demo/state" --port "$((PORT + 1))" --log "$WORK/status-cost-demo.log") \
   | sed 's/^{/{"pipeline": "demo", /' >> "$COSTS"
 
+DRAW=$WORK/status-draw-$STAMP.json
+if command -v chromium > /dev/null; then
+  say "first draw: 20 models, an hour of history"
+  python3 "$HERE/status_draw.py" --bin "$DW" --port "$((PORT + 2))" --work "$WORK/draw" > "$DRAW"
+fi
+
 echo "## driftwood status-page bench: $LINES lines, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "Load average before: $LOAD_BEFORE; after the W1 runs: $LOAD_AFTER_RUNS; $(nproc) cores;" \
@@ -98,3 +106,14 @@ echo
 echo "The client's own counts (one line per w1-page run):"
 echo
 sed 's/^/    /' "$WORK/status-client.log"
+if [ -s "$DRAW" ]; then
+  echo
+  python3 - "$DRAW" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+runs = ", ".join("%.0f" % x for x in d["first_draw_ms"])
+print(f"First draw with {d['models']} models and {d['steps']} history steps ({d['status_bytes']:,} B of status):"
+      f" median {d['median_ms']:.0f} ms, best {d['best_ms']:.0f} ms (runs: {runs} ms; target < 500 ms)."
+      + ("" if not d["problems"] else " Problems: " + "; ".join(d["problems"])))
+PY
+fi

@@ -148,11 +148,11 @@ import Testing
         #expect(texts["chart:fraud-detector:performance:accuracy"]?.contains("limit") == false)
     }
 
-    /// The page's first draw, from navigation to the first screen painted (header, pipeline,
-    /// alerts and the first two model cards; the cards further down follow), with 20 models
-    /// and a full hour of history (360 steps): the page's own bytes from driftwood's `/`, and a
-    /// status of that size served beside it (an hour of history cannot be waited for in a test).
-    @Test func firstDrawIsQuickWithTwentyModelsAndAnHour() throws {
+    /// The page with 20 models and a full hour of history (360 steps): the page's own bytes from
+    /// driftwood's `/`, and a status of that size served beside it (an hour of history cannot be
+    /// waited for in a test). Every card draws the whole hour, without a console error. How fast
+    /// the first screen is painted is measured by `bench/status_draw.py`, not here.
+    @Test func drawsTwentyModelsAndAnHour() throws {
         let dir = try Driftwood.temporaryDirectory()
         let pipeline = try StatusFixtures.demoPipeline(in: dir)
         let running = try Driftwood.Running(
@@ -180,10 +180,9 @@ import Testing
                 site.path,
             ], keepStdinOpen: false)
         defer { server.stop() }
-        var draws: [Double] = []
-        for run in 0..<3 {
+        for run in 0..<2 {
             let page = try StatusFixtures.probe(server.url + "/", screenshot: try StatusFixtures.artifact("status-page-20-models-\(run).png"))
-            draws.append(StatusFixtures.number(page["first_draw_ms"]) ?? .infinity)
+            #expect(StatusFixtures.number(page["first_draw_ms"]).map { $0 > 0 } == true, "\(page["first_draw_ms"] ?? "nil")")
             let values = page["values"] as? [String: String] ?? [:]
             #expect(values.keys.filter { $0.hasSuffix(":events") && $0.hasPrefix("model:") }.count == 20)
             // Every card drew the whole hour, the last one too.
@@ -193,8 +192,6 @@ import Testing
             }
             #expect((page["console_errors"] as? [String] ?? ["?"]).isEmpty)
         }
-        print("first draw with 20 models and 360 history steps: \(draws.map { String(format: "%.0f ms", $0) })")
-        #expect(draws.min()! < 500, "first draw \(draws) ms")
     }
 
     /// The status of the demo grown to `models` models, each a copy of fraud-detector (the one
