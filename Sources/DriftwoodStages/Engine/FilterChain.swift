@@ -102,11 +102,7 @@ public final class FilterChain: @unchecked Sendable {
                 }
                 (base + start).initialize(repeating: Event.empty, count: end - start)
                 for k in range { runStage(k, tracksOrigins: usesPrepared) }
-                if preparing {
-                    for e in chunk.indices {
-                        for a in ahead.indices { prepared[a].append(ahead[a].preparer.prepare(chunk[e])) }
-                    }
-                }
+                if preparing { prepareChunk() }
                 Self.moveAll(from: &chunk, to: &scratch)
                 origins.removeAll(keepingCapacity: true)
                 start = end
@@ -130,6 +126,16 @@ public final class FilterChain: @unchecked Sendable {
         }
     }
 
+    /// What each filter prepared ahead reads from the events of `chunk`. The preparers are
+    /// this worker's own; nothing shared with the other workers is retained per event (a
+    /// reference count that two cores update in turn costs as much as the reading itself).
+    private func prepareChunk() {
+        for a in ahead.indices {
+            let preparer = ahead[a].preparer
+            chunk.withUnsafeBufferPointer { preparer.prepare($0, into: &prepared[a]) }
+        }
+    }
+
     /// Runs stage `k` over `chunk`, in place. With `tracksOrigins`, `origins` keeps each event's
     /// index in the batch while a filter turns it into exactly one event (-1 after that: which of
     /// several is the one that came in is not known), so prepared filters find their reading.
@@ -137,8 +143,40 @@ public final class FilterChain: @unchecked Sendable {
         let filter = stages[k].filter
         let when = stages[k].when
         let a = aheadIndex[k]
-        let preparedFilter = a >= 0 && tracksOrigins ? ahead[a].filter : nil
         counts[k].in += chunk.count
+        // The readings and origins are read through pointers taken once: an array in a property
+        // read inside the loop would be retained and released around every call of a filter.
+        var origins: [Int] = []
+        swap(&origins, &self.origins)
+        origins.withUnsafeBufferPointer { origins in
+            if a >= 0 && tracksOrigins {
+                let preparedFilter = ahead[a].filter
+                prepared[a].withUnsafeBufferPointer { readings in
+                    applyStage(filter, when, preparedFilter, readings, origins, tracksOrigins: tracksOrigins)
+                }
+            } else {
+                applyStage(filter, when, nil, UnsafeBufferPointer(start: nil, count: 0), origins, tracksOrigins: tracksOrigins)
+            }
+        }
+        counts[k].out += next.count
+        chunk.removeAll(keepingCapacity: true)
+        swap(&chunk, &next)
+        if tracksOrigins {
+            origins.removeAll(keepingCapacity: true)
+            self.origins = nextOrigins
+            nextOrigins = origins
+        } else {
+            self.origins = origins
+        }
+    }
+
+    /// `runStage`'s loop: each event of `chunk` through the filter (or past it, when its `when`
+    /// does not match), into `next`.
+    @inline(__always)
+    private func applyStage(
+        _ filter: any Filter, _ when: Condition?, _ preparedFilter: (any PreparingFilter)?,
+        _ readings: UnsafeBufferPointer<Preparation>, _ origins: UnsafeBufferPointer<Int>, tracksOrigins: Bool
+    ) {
         chunk.withUnsafeMutableBufferPointer { events in
             guard let base = events.baseAddress else { return }
             for i in 0..<events.count {
@@ -147,7 +185,7 @@ public final class FilterChain: @unchecked Sendable {
                 if let when, !when.matches(event.fields) {
                     next.append(event)
                 } else if let preparedFilter, origins[i] >= 0 {
-                    preparedFilter.apply(event, prepared: prepared[a][origins[i]], into: &next)
+                    preparedFilter.apply(event, prepared: readings[origins[i]], into: &next)
                 } else {
                     filter.apply(event, into: &next)
                 }
@@ -161,13 +199,6 @@ public final class FilterChain: @unchecked Sendable {
                 }
             }
             base.initialize(repeating: Event.empty, count: events.count)
-        }
-        counts[k].out += next.count
-        chunk.removeAll(keepingCapacity: true)
-        swap(&chunk, &next)
-        if tracksOrigins {
-            origins.removeAll(keepingCapacity: true)
-            swap(&origins, &nextOrigins)
         }
     }
 

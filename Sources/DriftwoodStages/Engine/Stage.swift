@@ -63,6 +63,9 @@ public protocol PreparingFilter: Filter {
 /// thread; touches no state of the filter.
 public protocol EventPreparer: AnyObject {
     func prepare(_ event: borrowing Event) -> Preparation
+    /// `prepare` of each event, appended to `readings` in order: one dynamic call per chunk, and
+    /// the events are read in place (a call per event through the protocol copied each one).
+    func prepare(_ events: UnsafeBufferPointer<Event>, into readings: inout [Preparation])
 }
 
 /// What a `PreparingFilter` read from an event ahead of its turn: four words whose meaning only

@@ -502,6 +502,8 @@ final class DriftPreparer: EventPreparer {
     let reader: FeatureReader
     let bins: UnsafeMutableBufferPointer<Int>
     var driftHint = 0
+    /// `drift`, in this preparer's own memory (not the filter's, which other threads read).
+    let driftName = DriftFilter.driftName.bytes.map { $0 }
 
     init(reader: FeatureReader) {
         self.reader = reader
@@ -510,6 +512,10 @@ final class DriftPreparer: EventPreparer {
     }
 
     deinit { bins.deallocate() }
+
+    func prepare(_ events: UnsafeBufferPointer<Event>, into readings: inout [Preparation]) {
+        for e in events.indices { readings.append(prepare(events[e])) }
+    }
 
     func prepare(_ event: borrowing Event) -> Preparation {
         var prepared = Preparation()
@@ -522,7 +528,7 @@ final class DriftPreparer: EventPreparer {
         }
         let slot = reader.groupSlot
         let group = UInt64(UInt32(bitPattern: slot.start)) | UInt64(UInt32(bitPattern: slot.end)) << 32
-        let driftIndex = event.fields.memberIndex(DriftFilter.driftName.bytes, hint: &driftHint) ?? -1
+        let driftIndex = event.fields.memberIndex(driftName, hint: &driftHint) ?? -1
         let flags: UInt64 = (slot.found ? 1 : 0) | (slot.isText ? 2 : 0) | (counted ? 4 : 0) | UInt64(driftIndex + 1) << 32
         prepared.words = (low, high, group, flags)
         return prepared

@@ -91,7 +91,7 @@ public final class KafkaOutput: Output, @unchecked Sendable {
             return
         }
         let delivery = BatchDelivery(batch.acknowledgement, count: records.count, output: self)
-        var topicNames = records.topics.map { Array($0.utf8CString) }
+        let topicNames = records.topics.map { Array($0.utf8CString) }
         records.bytes.withUnsafeBufferPointer { bytes in
             for r in records.records {
                 let opaque = Unmanaged.passRetained(delivery).toOpaque()
