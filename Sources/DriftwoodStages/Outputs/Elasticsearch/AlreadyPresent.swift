@@ -1,8 +1,10 @@
 /// Items of a `_bulk` answer that were already on the server: `"status": 409` on a `create` whose
 /// id we chose (the end-of-run summary's "already present"). A byte scan, and only when the
-/// answer says `"errors": true`; a successful answer costs one search for that member.
+/// answer says `"errors": true`; a successful answer costs a look at its first members.
 enum AlreadyPresent {
     static func count(in body: [UInt8]) -> Int {
+        // Most answers lead with `"errors":false` (filter_path or not): nothing to count.
+        if ElasticsearchRetry.leadingErrorsFlag(body) == false { return 0 }
         guard contains(body, Array(#""errors""#.utf8), then: Array("true".utf8), from: 0) != nil else { return 0 }
         var n = 0
         var from = 0

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import DriftwoodCore
 
 /// What to do with a bulk request once it has an answer: the delivery path's verdict, under the
@@ -160,11 +163,7 @@ public enum ElasticsearchRetry {
                 switch c {
                 case UInt8(ascii: "\""):
                     let start = i + 1
-                    i += 1
-                    while i < b.count && b[i] != UInt8(ascii: "\"") {
-                        if b[i] == UInt8(ascii: "\\") { i += 1 }
-                        i += 1
-                    }
+                    i = closingQuote(b, from: start)
                     if depth == 1 && keyState == 0 && i - start == 5 && i <= b.count
                         && b[start] == UInt8(ascii: "i") && b[start + 1] == UInt8(ascii: "t") && b[start + 2] == UInt8(ascii: "e")
                         && b[start + 3] == UInt8(ascii: "m") && b[start + 4] == UInt8(ascii: "s")
@@ -193,6 +192,25 @@ public enum ElasticsearchRetry {
             }
             return nil
         }
+    }
+
+    /// The index of the quote that ends the string whose content starts at `from` (`b.count`
+    /// when it never ends): memchr to each quote, which ends the string unless an odd number of
+    /// backslashes comes right before it. An answer is mostly strings (ids, index names), so
+    /// this is most of the scan.
+    @inline(__always)
+    static func closingQuote(_ b: UnsafeBufferPointer<UInt8>, from: Int) -> Int {
+        guard let base = b.baseAddress else { return b.count }
+        var i = from
+        while i < b.count {
+            guard let hit = memchr(base + i, Int32(UInt8(ascii: "\"")), b.count - i) else { return b.count }
+            let q = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+            var slashes = 0
+            while q - 1 - slashes >= from && b[q - 1 - slashes] == UInt8(ascii: "\\") { slashes += 1 }
+            if slashes % 2 == 0 { return q }
+            i = q + 1
+        }
+        return b.count
     }
 
     /// The value of a top-level `"errors"` among the first members (`{"took":5,"errors":false,…`,

@@ -170,6 +170,18 @@ import Testing
         #expect(ElasticsearchRetry.leadingErrorsFlag(Array("".utf8)) == nil)
     }
 
+    @Test func itemsAreCountedPastEscapedQuotesAndBackslashes() {
+        func count(_ text: String) -> Int? { ElasticsearchRetry.topLevelItemCount(Array(text.utf8)) }
+        // Ids that hold what a scan could take for structure: an escaped quote, a brace, a
+        // backslash right before the closing quote, a key named "items" inside an item.
+        #expect(count(#"{"errors":false,"items":[{"index":{"_id":"a\"{[b","status":201}},{"index":{"_id":"c\\\\","status":201}},{"index":{"_id":"items","items":[{}],"status":201}}]}"#) == 3)
+        #expect(count(#"{"took":1,"errors":false,"items":[]}"#) == 0)
+        #expect(count(#"{"took":1,"errors":false,"items":[{"index":{"_id":"never ends}"#) == nil)
+        #expect(count(#"{"took":1,"errors":false}"#) == nil)
+        #expect(AlreadyPresent.count(in: Array(#"{"took":3,"errors":false,"items":[{"create":{"status":409}}]}"#.utf8)) == 0)
+        #expect(AlreadyPresent.count(in: Array(#"{"items":[{"create":{"status":409}},{"create":{"status":201}}],"errors":true}"#.utf8)) == 1)
+    }
+
     @Test func templateAnswers() {
         #expect(ElasticsearchRetry.classifyTemplate(Self.http(200, #"{"acknowledged":true}"#)) == nil)
         let bad = ElasticsearchRetry.classifyTemplate(
