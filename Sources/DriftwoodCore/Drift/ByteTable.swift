@@ -30,17 +30,6 @@ public struct ByteTable: Sendable {
     /// Number of keys.
     public var count: Int { bounds.count }
 
-    /// The same table in memory of its own (a copy of a struct shares its arrays' buffers, and
-    /// reading a shared buffer from two threads bounces its reference count between the cores).
-    public func unshared() -> ByteTable {
-        var table = self
-        table.slots = slots.map { $0 }
-        table.arena = arena.map { $0 }
-        table.bounds = bounds.map { $0 }
-        table.hashes = hashes.map { $0 }
-        return table
-    }
-
     /// The id of `key`, or nil.
     @inline(__always)
     public func id(of key: UnsafeBufferPointer<UInt8>) -> Int? {

@@ -41,24 +41,6 @@ public final class FeatureBinner: Sendable {
         }
     }
 
-    private init(isNumeric: Bool, edges: [Double], table: ByteTable, numbers: [Double: Int], other: Int, binCount: Int) {
-        self.isNumeric = isNumeric
-        self.edges = edges
-        self.table = table
-        self.numbers = numbers
-        self.other = other
-        self.binCount = binCount
-    }
-
-    /// The same binner with tables of its own, for another thread: what one thread reads per
-    /// event is then in no other thread's way (a shared object's or buffer's reference count,
-    /// updated by two cores, bounces between them).
-    public func copy() -> FeatureBinner {
-        FeatureBinner(
-            isNumeric: isNumeric, edges: edges.map { $0 }, table: table.unshared(),
-            numbers: Dictionary(uniqueKeysWithValues: numbers.map { ($0.key, $0.value) }), other: other, binCount: binCount)
-    }
-
     /// What became of a value.
     public enum Outcome: Equatable, Sendable {
         /// Counted in this bin.

@@ -38,11 +38,10 @@ public final class FeatureReader {
         return counted
     }
 
-    /// A reader of the same features with scratch memory and binners of its own (for another
-    /// thread).
+    /// A reader of the same features with scratch memory of its own (for another thread).
     public func copy() -> FeatureReader {
         FeatureReader(
-            features: paths.paths.prefix(binners.count).enumerated().map { ($1, binners[$0].copy()) },
+            features: paths.paths.prefix(binners.count).enumerated().map { ($1, binners[$0]) },
             groupBy: groupIndex.map { paths.paths[$0] })
     }
 

@@ -126,9 +126,9 @@ public final class FilterChain: @unchecked Sendable {
         }
     }
 
-    /// What each filter prepared ahead reads from the events of `chunk`. The preparers are
-    /// this worker's own; nothing shared with the other workers is retained per event (a
-    /// reference count that two cores update in turn costs as much as the reading itself).
+    /// What each filter prepared ahead reads from the events of `chunk`: one call per preparer
+    /// and chunk, reading the events in place (a call per event through the protocol copied
+    /// each event, and retained the preparer).
     private func prepareChunk() {
         for a in ahead.indices {
             let preparer = ahead[a].preparer

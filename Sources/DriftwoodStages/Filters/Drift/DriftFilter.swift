@@ -502,8 +502,6 @@ final class DriftPreparer: EventPreparer {
     let reader: FeatureReader
     let bins: UnsafeMutableBufferPointer<Int>
     var driftHint = 0
-    /// `drift`, in this preparer's own memory (not the filter's, which other threads read).
-    let driftName = DriftFilter.driftName.bytes.map { $0 }
 
     init(reader: FeatureReader) {
         self.reader = reader
@@ -528,7 +526,7 @@ final class DriftPreparer: EventPreparer {
         }
         let slot = reader.groupSlot
         let group = UInt64(UInt32(bitPattern: slot.start)) | UInt64(UInt32(bitPattern: slot.end)) << 32
-        let driftIndex = event.fields.memberIndex(driftName, hint: &driftHint) ?? -1
+        let driftIndex = event.fields.memberIndex(DriftFilter.driftName.bytes, hint: &driftHint) ?? -1
         let flags: UInt64 = (slot.found ? 1 : 0) | (slot.isText ? 2 : 0) | (counted ? 4 : 0) | UInt64(driftIndex + 1) << 32
         prepared.words = (low, high, group, flags)
         return prepared

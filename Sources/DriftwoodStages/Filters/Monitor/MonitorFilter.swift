@@ -264,12 +264,10 @@ final class MonitorPreparer: EventPreparer {
     let levelSlot: Int?
     let errorRate: Condition
     let hasGroup: Bool
-    // In this preparer's own memory: a static array, read on every worker, would have its
-    // reference count bounce between the cores.
-    let alertKind = Array("alert".utf8)
+    static let alertKind = Array("alert".utf8)
     /// Reports (`event.kind: metric`) of an earlier drift or monitor filter are not counted either.
-    let metricKind = Array("metric".utf8)
-    let errorLevel = Array("ERROR".utf8)
+    static let metricKind = Array("metric".utf8)
+    static let errorLevel = Array("ERROR".utf8)
 
     /// `watched`: `event.kind`, the latency field, then the `group_by` field if any, then
     /// `level` and `error` from `levelSlot` on (the default error condition).
@@ -287,7 +285,7 @@ final class MonitorPreparer: EventPreparer {
     func prepare(_ event: borrowing Event) -> Preparation { read(event).preparation }
 
     func prepare(_ events: UnsafeBufferPointer<Event>, into readings: inout [Preparation]) {
-        for e in events.indices { readings.append(read(events[e]).preparation) }
+        for e in events.indices { readings.append(prepare(events[e])) }
     }
 
     func read(_ event: borrowing Event) -> Seen {
@@ -299,7 +297,7 @@ final class MonitorPreparer: EventPreparer {
             event.fields.withBytes { p in
                 if slots[0].found {
                     seen.isAlert = PathSet.withKeyBytes(p, slots[0].range, isText: slots[0].isText) {
-                        $0.elementsEqual(alertKind) || $0.elementsEqual(metricKind)
+                        $0.elementsEqual(Self.alertKind) || $0.elementsEqual(Self.metricKind)
                     }
                 }
                 if slots[1].found, !slots[1].isText { seen.latency = NumberText.parse(p, slots[1].range) }
@@ -310,7 +308,7 @@ final class MonitorPreparer: EventPreparer {
             seen.isError = slots[l + 1].found
                 || (slots[l].found
                     && event.fields.withBytes { p in
-                        PathSet.withKeyBytes(p, slots[l].range, isText: slots[l].isText) { $0.elementsEqual(errorLevel) }
+                        PathSet.withKeyBytes(p, slots[l].range, isText: slots[l].isText) { $0.elementsEqual(Self.errorLevel) }
                     })
         } else {
             seen.isError = errorRate.matches(event.fields)
