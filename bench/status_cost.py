@@ -35,6 +35,16 @@ def cpu_ns(pid):
     return total
 
 
+def wait_until_serving(proc, log_path, timeout, who):
+    """Waits until `driftwood run --serve` (proc, its stderr in log_path) has finished its
+    pipeline and keeps serving the status page; exits when it ends first or after timeout s."""
+    deadline = time.monotonic() + timeout
+    while b"still serving the status page" not in open(log_path, "rb").read():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"{who}: driftwood did not get to serving (see {log_path})")
+        time.sleep(0.1)
+
+
 def get(port, path):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     c.request("GET", path)
@@ -67,11 +77,7 @@ def main():
     log = open(log_path, "wb")
     proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=log, cwd=a.cwd)
     try:
-        deadline = time.monotonic() + 600
-        while b"still serving the status page" not in open(log_path, "rb").read():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"status_cost: driftwood did not get to serving (see {log_path})")
-            time.sleep(0.1)
+        wait_until_serving(proc, log_path, 600, "status_cost")
         time.sleep(11)  # the rates' 10 s window after the last event: a settled status
         page_bytes, status_bytes = get(a.port, "/"), get(a.port, "/api/v1/status")
 

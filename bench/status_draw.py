@@ -30,6 +30,8 @@ import tempfile
 import threading
 import time
 
+from status_cost import wait_until_serving
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PROBE = os.path.join(ROOT, "Tests/EndToEndTests/Support/page_probe.py")
 
@@ -99,11 +101,7 @@ def main():
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
                                 cwd=work, env=env)
     try:
-        deadline = time.monotonic() + 300
-        while b"still serving the status page" not in open(log_path, "rb").read():
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"status_draw: driftwood did not get to serving (see {log_path})")
-            time.sleep(0.1)
+        wait_until_serving(proc, log_path, 300, "status_draw")
         page = get(a.port, "/")
         status = json.loads(get(a.port, "/api/v1/status"))
     finally:
