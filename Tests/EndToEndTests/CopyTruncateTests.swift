@@ -134,4 +134,49 @@ import Testing
             #expect(cover.duplicates == 0, "\(r.glob): \(cover.duplicates) duplicates")
         }
     }
+
+    /// A copy that a scan finds after the truncation but before a read of the original notices
+    /// it, holding fewer bytes than were read of the original (lines written between the copy
+    /// and the truncation): a stall of the reading process (here SIGSTOP; on a loaded machine, the
+    /// scheduler) puts the scan first. The copy waits for that read, which takes it as the copy
+    /// it is: nothing is read twice.
+    @Test func aCopyFoundBeforeTheTruncationIsSeenIsNotReadAgain() throws {
+        let dir = try Driftwood.temporaryDirectory()
+        let logs = dir.appendingPathComponent("logs")
+        try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
+        let log = logs.appendingPathComponent("app.log").path
+        let out = dir.appendingPathComponent("out.jsonl").path
+        try FileLogs.append(FileLogs.lines(0..<1000), to: log)
+        let p = try Driftwood.write(
+            """
+            data_dir: state
+            inputs: [{type: file, paths: ["logs/*.log*"], scan_interval: 100ms}]
+            filters: [{type: parse, format: json}]
+            outputs: [{type: jsonl, path: "\(out)"}]
+            """, to: "p.yml", in: dir)
+        let running = try Driftwood.Running(["run", p], directory: dir)
+        defer { _ = running.wait(timeout: 0) }
+        #expect(FileLogs.waitForLines(out, count: 1000), "\(running.stderr)")
+        // logrotate's copy (made where no scan looks), then lines the original gets, and
+        // driftwood reads, before logrotate truncates it.
+        let copy = dir.appendingPathComponent("copy").path
+        try FileManager.default.copyItem(atPath: log, toPath: copy)
+        try FileLogs.append(FileLogs.lines(1000..<1100), to: log)
+        #expect(FileLogs.waitForLines(out, count: 1100), "\(running.stderr)")
+        kill(running.pid, SIGSTOP)
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(truncate(log, 0) == 0)
+        try FileLogs.append(FileLogs.lines(1100..<1150), to: log)
+        #expect(rename(copy, logs.appendingPathComponent("app.log.1").path) == 0)
+        // Stopped past a scan interval: when it goes on, the scan comes before the next read.
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(running.pid, SIGCONT)
+        #expect(FileLogs.waitForLines(out, count: 1150), "\(running.stderr)")
+        Thread.sleep(forTimeInterval: 1.5)  // what would be read twice is read by now
+        kill(running.pid, SIGTERM)
+        #expect(running.wait(timeout: 30) == 0, "\(running.stderr.suffix(1500))")
+        let cover = FileLogs.coverage(try FileLogs.numbers(out), of: 0..<1150)
+        #expect(cover.missing.isEmpty, "lost \(cover.missing.count), e.g. \(cover.missing.prefix(5))")
+        #expect(cover.duplicates == 0, "\(cover.duplicates) read twice: \(running.stderr.suffix(2000))")
+    }
 }
