@@ -15,10 +15,12 @@ demo pipeline has something to find:
   events 2650-2999  normal traffic again (alerts should resolve)
 
 Ground truth for fraud-detector arrives later as lines of its own,
-{"ts", "msg": "ground_truth", "request_id", "actual": 1 | 0} (the `label` of a prediction is
-the predicted class's name, not ground truth), 5-60 s after the prediction; one in ten comes
-2.5-4 minutes late and one in ten never. They are drawn from a generator of their own and
-inserted by time, so the prediction lines are the same as without them, except:
+{"ts", "msg": "ground_truth", "request_id", "model", "actual": 1 | 0} (the `label` of a
+prediction is the predicted class's name, not ground truth; `model` is the labelled
+prediction's, so an agent keying Kafka records by model puts a label in its prediction's
+partition), 5-60 s after the prediction; one in ten comes 2.5-4 minutes late and one in ten
+never. They are drawn from a generator of their own and inserted by time, so the prediction
+lines are the same as without them, except:
 
   events  600-1499  SELECTION-RATE DIVERGENCE: fraud-detector scores every "pos" channel
                     request high (p >= 0.8, predicted "fraud"): that group's selection rate
@@ -29,7 +31,8 @@ inserted by time, so the prediction lines are the same as without them, except:
 
 Event numbers count JSON events only. Ten junk lines (plain text, empty, whitespace,
 invalid UTF-8, truncated JSON, a traceback, logfmt, ...) are inserted between events at
-fixed places, so the file has 3,010 lines and the demo shows `_parse_failure` handling.
+fixed places, so the file has 3,010 lines besides the 818 of ground truth, and the demo shows
+`_parse_failure` handling.
 
 The same seed always gives byte-identical output; the committed file is this script's
 output with the defaults, so regenerate it rather than editing it by hand.
@@ -162,7 +165,7 @@ def ground_truth(rnd, i, now_ms, rec):
     sec, ms = divmod(at, 1000)
     ts = "%s.%03dZ" % (_dt.datetime.fromtimestamp(sec, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), ms)
     line = json.JSONEncoder(separators=(",", ":")).encode(
-        {"ts": ts, "msg": "ground_truth", "request_id": rec["request_id"], "actual": actual})
+        {"ts": ts, "msg": "ground_truth", "request_id": rec["request_id"], "model": rec["model"], "actual": actual})
     return (at, ts, line.encode("ascii"))
 
 

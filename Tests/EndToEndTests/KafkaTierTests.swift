@@ -3,8 +3,9 @@ import Testing
 
 /// The agent → Kafka → aggregator tier through the real binaries, against librdkafka's mock
 /// cluster and osmem-server: a consumer group of two aggregators through a rebalance (a member
-/// joins mid-stream, then one leaves), and an agent killed after producing but before its
-/// checkpoint, whose re-sent lines the aggregator indexes once (the `driftwood-id` header).
+/// joins mid-stream, then one leaves), an agent killed after producing but before its
+/// checkpoint, whose re-sent lines the aggregator indexes once (the `driftwood-id` header), and
+/// the ready pipelines joining predictions logged on one host with labels logged on another.
 @Suite(.serialized) struct KafkaTierTests {
     /// One aggregator of the group `aggregators` in its own directory: kafka → parse →
     /// Elasticsearch (fingerprint ids) and a JSONL file that shows what this member read.
@@ -165,5 +166,131 @@ import Testing
         #expect(try osmem.count("model-logs") == 4000, "a line the agent sent twice made a second document")
         let documents = try osmem.documents("model-logs")
         #expect(Set(documents.compactMap { $0["n"] as? Int }).count == 4000)
+    }
+
+    /// pipelines/agent-to-kafka.yml on two hosts, one logging the predictions of two models and the
+    /// other the ground truth for most of them, and pipelines/kafka-aggregator.yml: each label is
+    /// keyed by its model into its prediction's partition, and `evaluate` reports every pair per
+    /// model with nothing expired or left over.
+    @Test func labelsLoggedOnAnotherHostMeetTheirPredictionsInTheAggregatorPerModel() throws {
+        let kafka = try KafkaMock(brokers: 1, topics: ["model-logs": 6])
+        defer { kafka.stop() }
+        let osmem = try Osmem.start()
+        defer { osmem.stop() }
+        let root = try Driftwood.temporaryDirectory()
+        let home = Driftwood.packageRoot.path
+        // Six partitions, as docker-compose.yml makes; these two models' keys hash to two of
+        // them (5 and 3), `_unknown_` to a third.
+        let models = ["fraud-detector", "spam-filter"]
+        let (predicted, labelled) = (1100, 1000)  // per model; the window is 1000 pairs
+        /// `ms` milliseconds after 10:00 of the samples' day.
+        func ts(_ ms: Int) -> String {
+            String(format: "2026-11-24T%02d:%02d:%02d.%03dZ", 10 + ms / 3_600_000, ms / 60_000 % 60, ms / 1000 % 60, ms % 1000)
+        }
+        func id(_ model: String, _ i: Int) -> String { "\(model)-\(i)" }
+        // Scores spread evenly over [0, 1) and the channels in turn, like the baseline's, so
+        // drift and fairness stay quiet; one label in ten disagrees with its prediction.
+        func score(_ i: Int) -> Double { Double(i * 919 % 1000) / 1000 }
+        var predictions: [String] = []
+        var labels: [String] = []
+        for i in 0..<predicted {
+            for (k, model) in models.enumerated() {
+                let at = (2 * i + k) * 50
+                predictions.append(
+                    #"{"ts":"\#(ts(at))","level":"INFO","msg":"prediction","request_id":"\#(id(model, i))","model":"\#(model)","features":{"channel":"\#(["web", "mobile", "api", "pos"][i % 4])"},"prediction":\#(score(i)),"latency_ms":5.0}"#)
+                guard i < labelled else { continue }
+                let actual = (score(i) >= 0.5) != (i % 10 == 0) ? 1 : 0
+                labels.append(
+                    #"{"ts":"\#(ts(at + 30_000))","msg":"ground_truth","request_id":"\#(id(model, i))","model":"\#(model)","actual":\#(actual)}"#)
+            }
+        }
+        let environment = [
+            "KAFKA_BROKERS": kafka.firstBroker, "KAFKA_TOPIC": "model-logs", "DRIFTWOOD_HOME": home,
+            "DRIFTWOOD_METRICS_ADDRESS": "127.0.0.1:0",
+        ]
+        func agent(_ name: String, logging lines: [String]) throws -> Driftwood.Running {
+            let dir = try Self.directory(name, in: root)
+            try FileLogs.append(lines.joined(separator: "\n") + "\n", to: dir.appendingPathComponent("model.log").path)
+            return try Driftwood.Running(
+                ["run", home + "/pipelines/agent-to-kafka.yml"], directory: dir,
+                environment: environment.merging([
+                    "MODEL_LOG_PATHS": dir.path + "/*.log", "DRIFTWOOD_DATA_DIR": dir.path + "/data",
+                ]) { _, new in new })
+        }
+        let aggregatorDir = try Self.directory("aggregator", in: root)
+        let aggregator = try Driftwood.Running(
+            ["run", home + "/pipelines/kafka-aggregator.yml"], directory: aggregatorDir,
+            environment: environment.merging([
+                "ES_URL": osmem.url, "DRIFTWOOD_DATA_DIR": aggregatorDir.path + "/data",
+                "ALERTMANAGER_URL": "http://127.0.0.1:9",  // no alert is expected (checked below)
+            ]) { _, new in new })
+        let servingHost = try agent("serving-host", logging: predictions)
+        let labellingHost = try agent("labelling-host", logging: labels)
+        let total = predictions.count + labels.count
+        func records() -> [KafkaMock.Record] { (try? kafka.records("model-logs")) ?? [] }
+        #expect(
+            MetricsScrape.eventually(timeout: 60) { records().count >= total },
+            "serving host:\n\(servingHost.stderr)\nlabelling host:\n\(labellingHost.stderr)")
+        for host in [servingHost, labellingHost] {
+            kill(host.pid, SIGTERM)
+            #expect(host.wait(timeout: 30) == 0, "\(host.stderr)")
+        }
+
+        // Each label is in the partition of its prediction, keyed by their model, and the two
+        // models' partitions differ (so one wrong key cannot suit both).
+        var partitionOf: [String: Int] = [:]
+        var labelRecords: [(KafkaMock.Record, [String: Any])] = []
+        for record in records() {
+            let value = try #require(try JSONSerialization.jsonObject(with: Data(record.value.utf8)) as? [String: Any])
+            if value["actual"] != nil {
+                labelRecords.append((record, value))
+            } else {
+                partitionOf[value["request_id"] as? String ?? ""] = record.partition
+            }
+        }
+        #expect(labelRecords.count == labels.count && partitionOf.count == predictions.count)
+        #expect(Set(models.map { partitionOf[id($0, 0)] }).count == 2, "both models hash to one partition: the test proves less")
+        let astray = labelRecords.filter { record, value in
+            record.key != value["model"] as? String || record.partition != partitionOf[value["request_id"] as? String ?? ""]
+        }
+        let astrayCount = astray.count
+        let example = astray.first.map { "key \($0.0.key), partition \($0.0.partition): \($0.0.value)" } ?? ""
+        #expect(astrayCount == 0, "labels not in their prediction's partition, e.g. \(example)")
+
+        // The aggregator is done once every prediction is in (the unlabelled ones wait) and the
+        // reports are indexed.
+        func evaluationReports() -> [[String: Any]] {
+            ((try? osmem.documents("model-metrics-*")) ?? []).compactMap { document in
+                guard (document["event"] as? [String: Any])?["dataset"] as? String == "driftwood.evaluate" else { return nil }
+                return document["evaluation"] as? [String: Any]
+            }
+        }
+        func pending(_ metrics: [String: Double]) -> Double {
+            metrics.filter { $0.key.hasPrefix("driftwood_evaluate_pending") }.values.reduce(0, +)
+        }
+        let base = try aggregator.metricsBase()
+        var metrics: [String: Double] = [:]
+        let done = MetricsScrape.eventually(timeout: 60) {
+            metrics = (try? MetricsScrape.metrics(base)) ?? [:]
+            return pending(metrics) == Double(models.count * (predicted - labelled)) && evaluationReports().count >= models.count
+        }
+        kill(aggregator.pid, SIGTERM)
+        #expect(aggregator.wait(timeout: 60) == 0, "\(aggregator.stderr)")
+        #expect(done, "\(metrics.filter { $0.key.hasPrefix("driftwood_evaluate") })\n\(aggregator.stderr)")
+        let reports = evaluationReports()
+        // One report per model, at its 1000th pair: every label met its prediction, none waited
+        // past the TTL, and the pairs are the right ones (F1 0.9; pairing at random gives ~0.5).
+        #expect(reports.compactMap { $0["group"] as? String }.sorted() == models.sorted(), "\(reports)")
+        for report in reports {
+            let counts = report["labels"] as? [String: Any]
+            #expect(report["pairs"] as? Int == labelled, "\(report)")
+            #expect(counts?["matched"] as? Int == labelled && counts?["expired"] as? Int == 0, "\(report)")
+            #expect(((report["metrics"] as? [String: Any])?["f1"] as? Double ?? 0) > 0.85, "\(report)")
+        }
+        // Nothing unmatched for any reason (expired, duplicate, no group, ...), and no alert.
+        let unmatched = metrics.filter { $0.key.hasPrefix("driftwood_evaluate_unmatched_total") }
+        #expect(!unmatched.isEmpty && unmatched.values.allSatisfy { $0 == 0 }, "\(unmatched)")
+        let alerts = metrics.filter { $0.key.hasPrefix("driftwood_alerts_total") }
+        #expect(!alerts.isEmpty && alerts.values.allSatisfy { $0 == 0 }, "\(alerts)")
     }
 }

@@ -10,10 +10,12 @@ import Testing
         let dir = try Driftwood.temporaryDirectory()
         let sample = try Data(contentsOf: Driftwood.packageRoot.appendingPathComponent("samples/model_logs.jsonl"))
         let lines = sample.split(separator: 0x0A).filter { !$0.isEmpty }.count
-        // The demo's jsonl_0 takes the log lines of a model (not the ground-truth lines, not the
-        // lines that do not parse), and those are what drift and monitor count per model.
+        // The demo's jsonl_0 takes the log lines of a model (not the ground-truth lines, which
+        // carry their prediction's model but also `actual`, not the lines that do not parse), and
+        // those are what drift and monitor count per model.
         let modelLines = sample.split(separator: 0x0A).filter {
-            ((try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any])?["model"] is String
+            let line = (try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any]
+            return line?["model"] is String && line?["actual"] == nil
         }.count
         var big = Data()
         for _ in 0..<40 { big.append(sample) }
