@@ -83,7 +83,7 @@ import Testing
         let h = try Harness(
             batches: Array(repeating: [("INFO", "b")], count: 12), outputs: [.init(id: "A"), .init(id: "B", gate: gate)],
             maxEvents: 2)
-        #expect(h.recorder.waitForAccept("A", timeout: 10), "output A never accepted a batch")
+        #expect(h.recorder.waitForAccept("A", timeout: 30), "output A never accepted a batch")
         Thread.sleep(forTimeInterval: 0.5)
         let early = h.recorder.snapshot()
         #expect(early.events["A", default: []].count >= 2, "A kept accepting while B was stuck")

@@ -275,7 +275,7 @@ import Testing
         defer { _ = again.wait(timeout: 0) }
         let base2 = try again.metricsBase()
         #expect(FileLogs.waitForLines(out, count: 2400))
-        #expect(MetricsScrape.eventually(timeout: 10) {
+        #expect(MetricsScrape.eventually(timeout: 30) {
             FileManager.default.fileExists(atPath: dir.appendingPathComponent("state/checkpoints.json").path)
         })
         #expect(try MetricsScrape.health(base2).json["status"] as? String == "ok")
@@ -328,7 +328,7 @@ import Testing
         #expect(FileLogs.waitForLines(out, count: 100))
         // The same first 50 lines, under a name no rotation gives: another file, not a copy.
         try FileLogs.append(FileLogs.lines(0..<50), to: logs.appendingPathComponent("b.log").path)
-        #expect(FileLogs.waitForLines(out, count: 150, timeout: 10), "\(running.stderr.suffix(1000))")
+        #expect(FileLogs.waitForLines(out, count: 150, timeout: 30), "\(running.stderr.suffix(1000))")
         #expect(Self.stop(running) == 0)
         #expect(try FileLogs.numbers(out).count == 150)
     }

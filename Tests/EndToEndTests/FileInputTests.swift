@@ -280,7 +280,7 @@ import Testing
 
             """, to: log)
         // The traceback is the last event: no next start line will ever come to close it.
-        #expect(FileLogs.waitForLines(out, count: 2, timeout: 10))
+        #expect(FileLogs.waitForLines(out, count: 2, timeout: 30))
         #expect(Self.stop(running) == 0)
         let messages = try Driftwood.jsonLines(out).compactMap { $0["message"] as? String }
         #expect(

@@ -121,7 +121,7 @@ import Testing
         // The consumer lag per partition: caught up, so 0 on each partition read from.
         let base = try second.metricsBase()
         var m: [String: Double] = [:]
-        let lagged = try MetricsScrape.eventually(timeout: 10) {
+        let lagged = try MetricsScrape.eventually(timeout: 30) {
             m = try MetricsScrape.metrics(base)
             let lags = m.filter { $0.key.hasPrefix("driftwood_kafka_consumer_lag{") }
             return !lags.isEmpty && lags.values.allSatisfy { $0 == 0 }

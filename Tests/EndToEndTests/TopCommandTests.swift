@@ -40,7 +40,7 @@ import Testing
         // Redrawn in place: the header stays on the first line.
         #expect(screen.split(separator: "\n").first?.contains("driftwood top") == true)
         try Self.tmux(["send-keys", "-t", session, "q"])
-        let exited = MetricsScrape.eventually(timeout: 10) { FileManager.default.fileExists(atPath: exitFile) }
+        let exited = MetricsScrape.eventually(timeout: 30) { FileManager.default.fileExists(atPath: exitFile) }
         #expect(exited, "q did not quit top")
         let code = (try? String(contentsOfFile: exitFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(code == "0")

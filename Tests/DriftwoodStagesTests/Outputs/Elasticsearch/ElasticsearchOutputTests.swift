@@ -53,7 +53,7 @@ import Testing
         #expect(settled.count == 0)  // retried, never settled early
         #expect(try server.bulkRequests().count >= 2)
         try server.up()
-        #expect(settled.wait(for: 1, timeout: 10))
+        #expect(settled.wait(for: 1, timeout: 30))
         try output.close()
         #expect(settled.count == 1)
     }
@@ -94,7 +94,7 @@ import Testing
         #expect(settled.count == 0)
         try server.up()
         #expect(settled.wait(for: 20, timeout: 20))
-        #expect(written.wait(for: 20, timeout: 5))
+        #expect(written.wait(for: 20, timeout: 30))
     }
 
     @Test func deadLetteredDocumentsAreAcknowledged() throws {
@@ -118,7 +118,7 @@ import Testing
         let output = try Self.output(server, Self.fast)
         let settled = Settled()
         try output.write(output.encode(try Self.batch(5, settled: settled)))
-        #expect(settled.wait(for: 1, timeout: 5))  // no flush, no close: the 100ms timer sent it
+        #expect(settled.wait(for: 1, timeout: 30))  // no flush, no close: the 100ms timer sent it
         try output.close()
     }
 }
