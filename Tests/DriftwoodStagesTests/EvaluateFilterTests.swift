@@ -66,4 +66,19 @@ import Testing
         #expect(((report?["evaluation"] as? [String: Any])?["metrics"] as? [String: Double])?["accuracy"] == 1)
         #expect(out.count == 6)  // 5 events, one report; the "other" label is counted, passed on
     }
+
+    /// Event time moves with predictions and labels only: a line that is not JSON keeps its
+    /// read time as `@timestamp`, which in a replay of old logs is days ahead; it must not expire
+    /// the predictions waiting for their labels.
+    @Test func otherLinesTimesDoNotExpireTheWaitingPredictions() throws {
+        let config: EvaluateConfig = try FilterHarness.config("  - {type: evaluate, id: rid, pending: {ttl: 1h}}")
+        let filter = EvaluateFilter(config: config, environment: FilterHarness.environment("e"))
+        let out = FilterHarness.run(filter, [
+            #"{"@timestamp":"2026-11-24T10:00:00.000Z","rid":1,"prediction":0.9}"#,
+            #"{"@timestamp":"2026-12-03T12:00:00.000Z","message":"WARNING: not JSON, read today"}"#,
+            #"{"@timestamp":"2026-11-24T10:00:05.000Z","rid":1,"label":1}"#,
+        ]).map(FilterHarness.object)
+        #expect((out[2]["evaluation"] as? [String: Any])?["correct"] as? Bool == true, "\(out)")
+        #expect(filter.pending.count == 0)
+    }
 }

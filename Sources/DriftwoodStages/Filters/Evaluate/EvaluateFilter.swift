@@ -128,11 +128,14 @@ public final class EvaluateFilter: Filter {
             out.append(event)  // alerts and reports of earlier filters
             return
         }
-        if seen.time != .min {
+        let isLabel = config.labelWhenIsDefault ? seen.label != nil : config.labelWhen.matches(event.fields)
+        // Event time moves with the predictions and labels only: another line's @timestamp may be
+        // its read time (a line that is not JSON, one without a time field), which in a replay
+        // of old logs is days ahead and would expire every entry at once.
+        if seen.time != .min, isLabel || seen.prediction != nil {
             pending.advance(to: seen.time, lost: &lost)
             if !lost.isEmpty { settleLosses() }
         }
-        let isLabel = config.labelWhenIsDefault ? seen.label != nil : config.labelWhen.matches(event.fields)
         if isLabel {
             takeLabel(event, seen, into: &out)
         } else if seen.prediction != nil {
