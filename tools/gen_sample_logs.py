@@ -146,18 +146,20 @@ def make_record(rnd, ts, episode=None):
     }
 
 
-def ground_truth(rnd, i, now_ms, rec):
-    """The label line of a fraud-detector prediction (ms, ts, line), or None (never labelled).
-    Fraud is likelier the higher the score, except during the drift episode, where the
-    shifted inputs do not make fraud any more common than usual."""
+def ground_truth(rnd, now_ms, rec, episode=None):
+    """The label line of a fraud-detector prediction made at `now_ms` during `episode` (None,
+    "drift" or "diverge"): (ms, ts, line), or None (never labelled). Fraud is likelier the
+    higher the score, except during the drift episode, where the shifted inputs do not make
+    fraud any more common than usual, and for the diverging channel's requests.
+    deploy/writer/write_model_logs.py labels its predictions with this too."""
     r = rnd.random()
     if r < NEVER_SHARE:
         return None
     delay = rnd.randint(*LATE_DELAY_MS) if r < NEVER_SHARE + LATE_SHARE else rnd.randint(*LABEL_DELAY_MS)
     p = rec["prediction"]
-    if i in DRIFT:
+    if episode == "drift":
         actual = int(rnd.random() < 0.3)
-    elif i in DIVERGE and rec["features"]["channel"] == DIVERGE_CHANNEL:
+    elif episode == "diverge" and rec["features"]["channel"] == DIVERGE_CHANNEL:
         actual = int(rnd.random() < 0.3)
     else:
         actual = int(rnd.random() < (0.92 if p >= 0.5 else 0.06))
@@ -193,7 +195,8 @@ def main(argv=None):
                 rec["prediction"] = round(min(1.0, rec["prediction"] * 0.2 + 0.8), 4)
                 rec["label"] = "fraud"
                 stats["divergence events"] += 1
-            labels.append(ground_truth(truth_rnd, i, now_ms, rec))
+            episode = "drift" if i in DRIFT else "diverge" if i in DIVERGE else None
+            labels.append(ground_truth(truth_rnd, now_ms, rec, episode))
         line = dumps(rec).encode("ascii")
         if i in JUNK:
             lines.append(JUNK[i] if JUNK[i] is not None else line[:70])

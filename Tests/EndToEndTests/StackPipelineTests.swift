@@ -4,7 +4,8 @@ import Testing
 /// What `docker compose up` shows, without Docker: the compose stack's log writer
 /// (deploy/writer/write_model_logs.py) produces logs in which the filters of
 /// pipelines/model-logs-to-es.yml find the drift episode and the error burst and nothing else,
-/// and every field they emit is mapped by templates/model-logs.json.
+/// `evaluate` joins every label it writes and sees fraud-detector's F1 fall in the drift, and
+/// every field they emit is mapped by templates/model-logs.json.
 @Suite struct StackPipelineTests {
     /// Lines the writer makes in `--fast` mode: 300 virtual seconds at 25 lines/s with a 200 s
     /// episode cycle, so drift runs 60-120 s, the error burst 140-160 s, and the second cycle's
@@ -51,7 +52,8 @@ import Testing
             #expect(written.files["\(model).log.1"] != nil, "\(model).log was not rotated at 416KiB")
             #expect((written.files["\(model).log.1"]?.utf8.count ?? 0) <= 416 << 10)
         }
-        let all = written.files.values.flatMap { $0.split(separator: "\n") }
+        let predictions = written.files.filter { !$0.key.hasPrefix("ground_truth.log") }
+        let all = predictions.values.flatMap { $0.split(separator: "\n") }
         #expect(all.count == Self.lines)
         var json = 0
         for line in all where line.hasPrefix("{") {
@@ -63,13 +65,30 @@ import Testing
         }
         // About one line in 500 is plain text, for driftwood's _parse_failure path.
         #expect(json < all.count && json > all.count * 99 / 100)
-        for (name, text) in written.files where name.hasSuffix(".log") || name.hasSuffix(".log.1") {
+        for (name, text) in predictions where name.hasSuffix(".log") || name.hasSuffix(".log.1") {
             let models = Set(
                 text.split(separator: "\n").filter { $0.hasPrefix("{") }.map { line in
                     ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["model"] as? String
                         ?? "?"
                 })
             #expect(models.count == 1 && name.hasPrefix(models.first ?? "?"), "\(name) holds \(models.sorted())")
+        }
+        // Ground truth for fraud-detector's predictions, in ground_truth.log: each for a
+        // prediction written before it, 5 s to 4 min later, in time order; about one in ten never.
+        let objects = { (text: String) in
+            text.split(separator: "\n").compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        }
+        var predicted: [String: String] = [:]
+        for event in predictions.values.flatMap(objects) where event["model"] as? String == "fraud-detector" && event["level"] as? String == "INFO" {
+            predicted[event["request_id"] as? String ?? "?"] = event["ts"] as? String
+        }
+        let truth = objects(written.files["ground_truth.log"] ?? "")
+        #expect(truth.count > predicted.count * 7 / 10 && truth.count < predicted.count * 9 / 10, "\(truth.count) labels for \(predicted.count)")
+        #expect(truth.map { $0["ts"] as? String ?? "" } == truth.map { $0["ts"] as? String ?? "" }.sorted())
+        for label in truth {
+            #expect(label["msg"] as? String == "ground_truth" && label["model"] as? String == "fraud-detector" && label["actual"] is Int)
+            let made = predicted[label["request_id"] as? String ?? "?"]
+            #expect(made != nil && made! < label["ts"] as? String ?? "", "a label before or without its prediction: \(label)")
         }
     }
 
@@ -122,6 +141,14 @@ import Testing
             !(alerts.contains { $0.type == "MODEL_DRIFT_DETECTED" && $0.group == "churn-predictor" }),
             "churn-predictor's inputs never drift: \(alerts)")
         #expect(timestamps.allSatisfy { $0 >= "2026-11-24T10:01:00" }, "alerts in normal traffic: \(timestamps)")
+        // Every label is joined (none expires: a line that is not JSON keeps today's read time,
+        // which must not move evaluate's event time), and the drift, in which fraud is no commoner
+        // while the model scores most requests high, brings its F1 under 0.7.
+        let labels = events.filter { $0["actual"] != nil && $0["event"] == nil }
+        #expect(!labels.isEmpty && labels.allSatisfy { $0["evaluation"] != nil }, "\(labels.filter { $0["evaluation"] == nil }.count) of \(labels.count) labels not joined")
+        let reports = events.filter { ($0["event"] as? [String: Any])?["dataset"] as? String == "driftwood.evaluate" }
+        #expect(!reports.isEmpty && reports.allSatisfy { ($0["evaluation"] as? [String: Any])?["group"] as? String == "fraud-detector" })
+        #expect(count("MODEL_PERFORMANCE_DEGRADED", "firing", "fraud-detector") == 1, "\(alerts)")
         // The ECS renames took place, and the version was looked up.
         let info = try #require(events.first { ($0["log"] as? [String: Any])?["level"] as? String == "INFO" })
         #expect((info["log"] as? [String: Any])?["logger"] as? String == "model_server")
@@ -139,7 +166,13 @@ import Testing
             for (key, value) in object {
                 let path = prefix.isEmpty ? key : "\(prefix).\(key)"
                 if let nested = value as? [String: Any] {
-                    if path == "drift.distributions" { leaves[report]!.insert(path); continue }
+                    // Kept whole, not indexed (`enabled: false` in the template): keyed by bins
+                    // and by the fairness attribute's values, a field per key would grow the
+                    // mapping without bound.
+                    if ["drift.distributions", "evaluation.fairness.groups", "evaluation.fairness.excluded"].contains(path) {
+                        leaves[report]!.insert(path)
+                        continue
+                    }
                     walk(nested, prefix: path, report: report)
                 } else {
                     leaves[report]!.insert(path)

@@ -15,6 +15,12 @@ through the two episodes of tools/gen_sample_logs.py (made by its make_record):
                          the traffic
   80%-100%               normal traffic (the error-rate and latency alerts resolve)
 
+fraud-detector's predictions get their ground truth later, as a labelling system would log it,
+in <dir>/ground_truth.log ({"ts", "msg": "ground_truth", "request_id", "model", "actual"}; made by
+tools/gen_sample_logs.py's ground_truth): most 5-60 s after the prediction, one in ten 2.5-4
+minutes late, one in ten never. During the drift episode fraud is no commoner than usual while
+the model scores most requests high, so its F1 falls and `evaluate` alerts.
+
 About one line in 500 is plain text (a warning without JSON), which driftwood tags
 _parse_failure. A file that would grow past --max-bytes is renamed <model>.log.1 (replacing the
 previous one) and a new <model>.log begun: rename rotation, as logrotate does it.
@@ -35,7 +41,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # The repository's tools/ and bench/ (mounted beside deploy/ in the container): one definition of
 # the models, the features, the errors and what drift and an error burst look like.
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tools"))
-from gen_sample_logs import make_record  # noqa: E402
+import heapq  # noqa: E402
+
+from gen_sample_logs import LABEL_MODEL, ground_truth, make_record  # noqa: E402
 from gen_model_logs import MODELS  # noqa: E402  (gen_sample_logs put bench/ on the path)
 
 # (start, end, episode) as fractions of the period.
@@ -137,6 +145,9 @@ def main(argv=None):
     signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
 
     rnd = random.Random(args.seed)
+    # Labels from a generator of their own, so the predictions are those of a run without them.
+    label_rnd = random.Random(None if args.seed is None else args.seed + 1)
+    labels = []  # heap of (ms, seq, line): ground truth not yet due
     dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
     files = LogFiles(args.dir, args.max_bytes)
     if args.start:
@@ -145,11 +156,13 @@ def main(argv=None):
         start = time.time()
     clock_start = time.monotonic()
     names = [m[0] for m in MODELS]
-    print("write_model_logs: %s/{%s}.log, %g lines/s, episodes every %gs%s" % (
-        args.dir, ",".join(names), args.rate, args.period, " (fast)" if args.fast else ""),
+    print("write_model_logs: %s/{%s}.log, %g lines/s, episodes every %gs%s; ground truth in %s" % (
+        args.dir, ",".join(names), args.rate, args.period, " (fast)" if args.fast else "",
+        files.path("ground_truth")),
         file=sys.stderr, flush=True)
 
     n = 0
+    labelled = 0
     current = "start"
     try:
         while not stopping and (args.lines <= 0 or n < args.lines):
@@ -167,16 +180,29 @@ def main(argv=None):
                     "drift": "drift episode: fraud-detector's inputs shift",
                     "burst": "error burst: churn-predictor fails and slows down",
                 }[episode]), file=sys.stderr, flush=True)
-            ts = iso_ms(start + elapsed) if args.fast else iso_ms(time.time())
+            now = start + elapsed if args.fast else time.time()
+            ts = iso_ms(now)
+            # Ground truth that is due by now, in the order it comes.
+            while labels and labels[0][0] <= now * 1000:
+                files.write("ground_truth", heapq.heappop(labels)[2])
+                labelled += 1
             if rnd.random() < JUNK_SHARE:
                 files.write(names[rnd.randrange(len(names))], ts + " " + JUNK_LINES[rnd.randrange(len(JUNK_LINES))])
             else:
                 record = make_record(rnd, ts, episode)
                 files.write(record["model"], dumps(record))
+                if record["model"] == LABEL_MODEL and record["level"] == "INFO":
+                    label = ground_truth(label_rnd, int(now * 1000), record, episode)
+                    if label is not None:
+                        heapq.heappush(labels, (label[0], n, label[2].decode("ascii")))
             n += 1
+        # --fast: the labels still to come are written as they would come, after the last line.
+        while args.fast and labels and not stopping:
+            files.write("ground_truth", heapq.heappop(labels)[2])
+            labelled += 1
     finally:
         files.close()
-    print("write_model_logs: wrote %d lines" % n, file=sys.stderr, flush=True)
+    print("write_model_logs: wrote %d lines and %d of ground truth" % (n, labelled), file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
