@@ -66,7 +66,9 @@ public struct LineEventBuilder: Sendable {
         let tsKey: StaticString = "@timestamp"
         let messageKey: StaticString = "message"
         fields.arena.append(contentsOf: UnsafeBufferPointer(start: tsKey.utf8Start, count: tsKey.utf8CodeUnitCount))
-        fields.arena.append(contentsOf: timestamp)
+        // Through buffer pointers: `append(contentsOf:)` takes an array it is given owned, which
+        // costs a retain and a release of its buffer per call, per event.
+        timestamp.withUnsafeBufferPointer { fields.arena.append(contentsOf: $0) }
         fields.arena.append(contentsOf: UnsafeBufferPointer(start: messageKey.utf8Start, count: messageKey.utf8CodeUnitCount))
         fields.arena.append(contentsOf: line)
         let t = Int32(tsKey.utf8CodeUnitCount)
@@ -99,7 +101,7 @@ public struct LineEventBuilder: Sendable {
     ) -> Fields {
         var fields = make(line: line, timestamp: timestamp, log: nil, storage: storage)
         let start = Int32(fields.arena.count)
-        fields.arena.append(contentsOf: logPrefix)
+        logPrefix.withUnsafeBufferPointer { fields.arena.append(contentsOf: $0) }
         JSONWriter.appendInteger(Int64(truncatingIfNeeded: offset), to: &fields.arena)
         fields.arena.append(UInt8(ascii: "}"))
         fields.appendMember(name: logKey, valueStart: start, valueEnd: Int32(fields.arena.count), isText: false)
@@ -120,7 +122,7 @@ extension Fields {
     @inline(__always)
     mutating func appendMember(name: [UInt8], json: [UInt8]) {
         let start = Int32(arena.count)
-        arena.append(contentsOf: json)
+        json.withUnsafeBufferPointer { arena.append(contentsOf: $0) }
         appendMember(name: name, valueStart: start, valueEnd: Int32(arena.count), isText: false)
     }
 
@@ -128,14 +130,16 @@ extension Fields {
     @inline(__always)
     mutating func appendPrebuilt(_ bytes: [UInt8], spans: [MemberSpan]) {
         let base = Int32(arena.count)
-        arena.append(contentsOf: bytes)
-        for s in spans {
-            members.append(
-                Member(
-                    span: MemberSpan(
-                        keyStart: s.keyStart + base, keyEnd: s.keyEnd + base, valueStart: s.valueStart + base,
-                        valueEnd: s.valueEnd + base),
-                    isText: false))
+        bytes.withUnsafeBufferPointer { arena.append(contentsOf: $0) }
+        spans.withUnsafeBufferPointer { spans in
+            for s in spans {
+                members.append(
+                    Member(
+                        span: MemberSpan(
+                            keyStart: s.keyStart + base, keyEnd: s.keyEnd + base, valueStart: s.valueStart + base,
+                            valueEnd: s.valueEnd + base),
+                        isText: false))
+            }
         }
     }
 
