@@ -356,39 +356,46 @@ public struct Fields: Sendable {
         // Fast path: size the output once, then copy spans with memcpy. Raw text members need
         // escaping, so an event holding one takes the general path.
         // `{` `}`, and per member `"key":value` plus a comma between members.
-        var size = members.isEmpty ? 2 : 1
-        for m in members {
-            if m.isText { return writeEscaping(to: &out) }
-            size += Int(m.span.keyEnd - m.span.keyStart) + Int(m.span.valueEnd - m.span.valueStart) + 4
+        // The members through a buffer pointer: iterating the array itself retains its buffer.
+        let size = members.withUnsafeBufferPointer { members -> Int? in
+            var size = members.isEmpty ? 2 : 1
+            for m in members {
+                if m.isText { return nil }
+                size += Int(m.span.keyEnd - m.span.keyStart) + Int(m.span.valueEnd - m.span.valueStart) + 4
+            }
+            return size
         }
+        guard let size else { return writeEscaping(to: &out) }
         let start = out.count
         out.append(contentsOf: repeatElement(0, count: size))
         arena.withUnsafeBufferPointer { arenaBuffer in
-            out.withUnsafeMutableBufferPointer { outBuffer in
-                let p = arenaBuffer.baseAddress!
-                var o = outBuffer.baseAddress! + start
-                o.pointee = UInt8(ascii: "{")
-                o += 1
-                for k in members.indices {
-                    let s = members[k].span
-                    if k > 0 {
-                        o.pointee = UInt8(ascii: ",")
-                        o += 1
+            members.withUnsafeBufferPointer { members in
+                out.withUnsafeMutableBufferPointer { outBuffer in
+                    let p = arenaBuffer.baseAddress!
+                    var o = outBuffer.baseAddress! + start
+                    o.pointee = UInt8(ascii: "{")
+                    o += 1
+                    for k in members.indices {
+                        let s = members[k].span
+                        if k > 0 {
+                            o.pointee = UInt8(ascii: ",")
+                            o += 1
+                        }
+                        o.pointee = UInt8(ascii: "\"")
+                        let keyLength = Int(s.keyEnd - s.keyStart)
+                        memcpy(o + 1, p + Int(s.keyStart), keyLength)
+                        o += keyLength + 1
+                        o[0] = UInt8(ascii: "\"")
+                        o[1] = UInt8(ascii: ":")
+                        o += 2
+                        let valueLength = Int(s.valueEnd - s.valueStart)
+                        memcpy(o, p + Int(s.valueStart), valueLength)
+                        o += valueLength
                     }
-                    o.pointee = UInt8(ascii: "\"")
-                    let keyLength = Int(s.keyEnd - s.keyStart)
-                    memcpy(o + 1, p + Int(s.keyStart), keyLength)
-                    o += keyLength + 1
-                    o[0] = UInt8(ascii: "\"")
-                    o[1] = UInt8(ascii: ":")
-                    o += 2
-                    let valueLength = Int(s.valueEnd - s.valueStart)
-                    memcpy(o, p + Int(s.valueStart), valueLength)
-                    o += valueLength
+                    o.pointee = UInt8(ascii: "}")
+                    o += 1
+                    precondition(o - (outBuffer.baseAddress! + start) == size)
                 }
-                o.pointee = UInt8(ascii: "}")
-                o += 1
-                precondition(o - (outBuffer.baseAddress! + start) == size)
             }
         }
     }

@@ -77,8 +77,10 @@ public struct BulkEncoder: Sendable {
     @inline(__always)
     public func appendItem(_ event: Event, to body: inout [UInt8], scratch: inout [UInt8]) {
         let first: Bool
+        // Constant bytes through buffer pointers: `append(contentsOf:)` takes an array owned (a
+        // retain and a release of its buffer per call, per event).
         if let constantPrefix {
-            body.append(contentsOf: constantPrefix)
+            constantPrefix.withUnsafeBufferPointer { body.append(contentsOf: $0) }
             first = true
         } else {
             Self.appendActionStart(action, to: &body)
@@ -102,11 +104,11 @@ public struct BulkEncoder: Sendable {
             }
             scratch.removeAll(keepingCapacity: true)
             template.render(event.fields, into: &scratch)
-            body.append(contentsOf: first ? Self.firstIDKey : Self.idKey)
+            (first ? Self.firstIDKey : Self.idKey).withUnsafeBufferPointer { body.append(contentsOf: $0) }
             scratch.withUnsafeBufferPointer { JSONWriter.appendEscaped(utf8: $0, to: &body) }
             body.append(UInt8(ascii: "\""))
         }
-        body.append(contentsOf: Self.actionEnd)
+        Self.actionEnd.withUnsafeBufferPointer { body.append(contentsOf: $0) }
         event.fields.write(to: &body)
         body.append(0x0A)
     }
@@ -125,7 +127,7 @@ public struct BulkEncoder: Sendable {
     /// `,"_id":"<32 hex digits>"`: `Origin.fingerprint` written without building a String.
     @inline(__always)
     static func appendFingerprintID(_ origin: Origin, to out: inout [UInt8], first: Bool) {
-        out.append(contentsOf: first ? firstIDKey : idKey)
+        (first ? firstIDKey : idKey).withUnsafeBufferPointer { out.append(contentsOf: $0) }
         origin.appendFingerprint(to: &out)
         out.append(UInt8(ascii: "\""))
     }
