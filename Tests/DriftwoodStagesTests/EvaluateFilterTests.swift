@@ -81,4 +81,21 @@ import Testing
         #expect((out[2]["evaluation"] as? [String: Any])?["correct"] as? Bool == true, "\(out)")
         #expect(filter.pending.count == 0)
     }
+
+    /// Nor does a prediction whose time did not parse (its @timestamp is its read time), while a
+    /// real jump of event time past the ttl expires what waits.
+    @Test func aPredictionWhoseTimeDidNotParseDoesNotExpireTheOthers() throws {
+        let config: EvaluateConfig = try FilterHarness.config("  - {type: evaluate, id: rid, pending: {ttl: 1h}}")
+        let filter = EvaluateFilter(config: config, environment: FilterHarness.environment("e"))
+        let out = FilterHarness.run(filter, [
+            #"{"@timestamp":"2026-11-24T10:00:00.000Z","rid":1,"prediction":0.9}"#,
+            #"{"@timestamp":"2026-12-03T12:00:00.000Z","rid":2,"prediction":0.2,"tags":["_timestamp_failure"]}"#,
+            #"{"@timestamp":"2026-11-24T10:00:05.000Z","rid":1,"label":1}"#,
+            #"{"@timestamp":"2026-11-24T13:00:00.000Z","rid":3,"prediction":0.4}"#,
+            #"{"@timestamp":"2026-11-24T13:00:01.000Z","rid":2,"label":0}"#,
+        ]).map(FilterHarness.object)
+        #expect((out[2]["evaluation"] as? [String: Any])?["correct"] as? Bool == true, "\(out)")
+        // Three hours on: rid 2 (filed under the newest time then, 10:00:05) has expired.
+        #expect(out[4]["evaluation"] == nil, "\(out)")
+    }
 }

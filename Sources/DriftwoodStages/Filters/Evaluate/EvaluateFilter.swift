@@ -97,6 +97,7 @@ public final class EvaluateFilter: Filter {
     static let evaluationPath = FieldPath("evaluation")!
     static let performanceType = "MODEL_PERFORMANCE_DEGRADED"
     static let fairnessType = "FAIRNESS_VIOLATION"
+    static let timestampFailure = "_timestamp_failure"
 
     public init(config: EvaluateConfig, environment: StageEnvironment, factory: any MetricsFactory = MetricsSystem.factory) {
         self.config = config
@@ -123,7 +124,7 @@ public final class EvaluateFilter: Filter {
     deinit { pendingGauge.record(pending.count) }
 
     public func apply(_ event: consuming Event, into out: inout [Event]) {
-        let seen = reader.read(event)
+        var seen = reader.read(event)
         guard !seen.isDerived else {
             out.append(event)  // alerts and reports of earlier filters
             return
@@ -131,10 +132,18 @@ public final class EvaluateFilter: Filter {
         let isLabel = config.labelWhenIsDefault ? seen.label != nil : config.labelWhen.matches(event.fields)
         // Event time moves with the predictions and labels only: another line's @timestamp may be
         // its read time (a line that is not JSON, one without a time field), which in a replay
-        // of old logs is days ahead and would expire every entry at once.
+        // of old logs is days ahead and would expire every entry at once. So may a prediction's
+        // whose time did not parse: a jump past the ttl is checked for `_timestamp_failure`, and
+        // such an event is filed under the newest time seen, like one without a time.
         if seen.time != .min, isLabel || seen.prediction != nil {
-            pending.advance(to: seen.time, lost: &lost)
-            if !lost.isEmpty { settleLosses() }
+            if pending.now != .min, seen.time > pending.now, seen.time - pending.now > ttlMilliseconds,
+                event.fields.hasTag(Self.timestampFailure)
+            {
+                seen.time = .min
+            } else {
+                pending.advance(to: seen.time, lost: &lost)
+                if !lost.isEmpty { settleLosses() }
+            }
         }
         if isLabel {
             takeLabel(event, seen, into: &out)
