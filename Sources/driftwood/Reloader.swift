@@ -157,8 +157,11 @@ final class ConfigWatcher: @unchecked Sendable {
     private var isStopped = false
 
     init(reloader: Reloader, interval: Double = 1) {
+        // The first look now, before the pipeline starts, not when the thread first runs: on a
+        // loaded machine that can be seconds later, and a change made meanwhile would be missed.
+        let first = Self.look(reloader.watchedFiles)
         let thread = Thread { [self] in
-            var last = Self.look(reloader.watchedFiles)
+            var last = first
             while !stopped.withLock({ isStopped }) {
                 Thread.sleep(forTimeInterval: interval)
                 let files = reloader.watchedFiles
