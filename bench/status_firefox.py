@@ -10,7 +10,7 @@ the page's script shows there). A full-page screenshot goes to --screenshot.
 (`firefox --headless --screenshot` is no substitute: it captures before Firefox decides which
 `content-visibility: auto` cards are in view, so the model cards come out as empty boxes.)
 
-usage: status_firefox.py URL [--screenshot FILE] [--wait 4] [--port 9333]
+usage: status_firefox.py URL [--screenshot FILE] [--wait 4] [--timeout 60] [--port 9333]
    e.g. driftwood run pipelines/demo.yml --data-dir /tmp/demo --metrics-address 127.0.0.1:9600 --serve &
         python3 bench/status_firefox.py http://127.0.0.1:9600/ --screenshot /tmp/status-firefox.png
 """
@@ -57,7 +57,12 @@ async def check(args, profile):
                 sent[0] += 1
                 await ws.send_str(json.dumps({"id": sent[0], "method": method, "params": params}))
                 while True:
-                    message = json.loads((await ws.receive()).data)
+                    # Every answer within --timeout: a browser that stops answering is an error,
+                    # not a wait without end.
+                    received = await asyncio.wait_for(ws.receive(), args.timeout)
+                    if received.type != aiohttp.WSMsgType.TEXT:
+                        sys.exit("status_firefox: the WebDriver BiDi connection closed during %s" % method)
+                    message = json.loads(received.data)
                     if message.get("type") == "event":
                         if message.get("method") == "log.entryAdded":
                             entry = message["params"]
@@ -94,6 +99,7 @@ def main():
     ap.add_argument("url")
     ap.add_argument("--screenshot")
     ap.add_argument("--wait", type=float, default=4.0, help="seconds to let the page draw (default 4)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for each answer (default 60)")
     ap.add_argument("--port", type=int, default=9333, help="WebDriver BiDi port on 127.0.0.1 (default 9333)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="driftwood-firefox-") as profile:
