@@ -75,9 +75,7 @@ extension FileInput {
                 } else if let tail = h.tail, h.tailEnd > 0, size >= h.tailEnd {
                     // It holds every byte read of the live file so far.
                     copiesLive = CopyTracker.tail(of: reader.fd, before: h.tailEnd) == tail
-                } else if let live = h.reader, live.isGzip == false,
-                    live.size < live.rawOffset || !h.fingerprint.matches(fd: live.fd)
-                {
+                } else if let live = h.reader, live.isGzip == false, h.truncatedOrReplaced(live, size: live.size) {
                     // The live file was truncated (or replaced) after it was read past this
                     // copy's end (lines written between logrotate's copy and its truncation) and
                     // before its next read: that read sees the truncation and takes this file as

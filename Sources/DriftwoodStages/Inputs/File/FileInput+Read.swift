@@ -21,7 +21,7 @@ extension FileInput {
             }
             // Shrunk, or grew with other first bytes (copy-truncate, then written past the old
             // offset before this look): start again at 0 rather than read mid-content.
-            if size < current.rawOffset || !h.fingerprint.matches(fd: current.fd) { verify(h, reader: current) }
+            if h.truncatedOrReplaced(current, size: size) { verify(h, reader: current) }
         }
         guard let reader = h.reader else { return false }
         var read = 0

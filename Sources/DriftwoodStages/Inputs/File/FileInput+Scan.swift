@@ -182,9 +182,7 @@ extension FileInput {
     /// Copy-truncate: a file that shrank below the read position, or whose first bytes changed,
     /// is read again from 0.
     func verify(_ h: Harvester, reader: FileReader) {
-        let size = reader.size
-        let shrank = reader.isGzip != true && size < reader.rawOffset
-        guard shrank || !h.fingerprint.matches(fd: reader.fd) else { return }
+        guard h.truncatedOrReplaced(reader, size: reader.size) else { return }
         logger.info("file truncated or replaced; reading it again from the start", metadata: ["path": "\(h.path)"])
         let gone = reader.isGzip == true ? nil : mark(h)
         h.restart(maxLineBytes: config.maxLineBytes)

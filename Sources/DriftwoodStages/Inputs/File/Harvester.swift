@@ -96,3 +96,12 @@ final class Harvester {
         ledger.restart()
     }
 }
+
+extension Harvester {
+    /// The content this harvester read is gone from `reader` (of size `size`): a plain file
+    /// shrank below the read position, or the first bytes are no longer the ones read
+    /// (copy-truncate, then written past the old offset before this look).
+    func truncatedOrReplaced(_ reader: FileReader, size: UInt64) -> Bool {
+        (reader.isGzip != true && size < reader.rawOffset) || !fingerprint.matches(fd: reader.fd)
+    }
+}
