@@ -31,6 +31,7 @@ say() { echo "bench: $*" >&2; }
 . "$HERE/lib.sh"
 
 build_driftwood
+core_link_probe
 
 model_log_input
 cat "$INPUT" > /dev/null

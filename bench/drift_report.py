@@ -11,8 +11,12 @@ Exit status 1 if a run failed, lost or duplicated lines, or the baselines disagr
 """
 import argparse
 import json
+import os
 import statistics
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import core_link_report  # noqa: E402
 
 
 def main():
@@ -59,6 +63,11 @@ def main():
         print("- CPU seconds per million events: w1 %.2f, w1-drift %.2f (+%.2f µs/event for drift + monitor)" % (
             cpu["w1"] * 1e6 / a.lines, cpu["w1-drift"] * 1e6 / a.lines,
             (cpu["w1-drift"] - cpu["w1"]) * 1e6 / a.lines))
+    all_runs = [r for rs in runs.values() for r in rs]
+    print(core_link_report.summary(all_runs))
+    fast = core_link_report.fast_ratio(all_runs, "w1", "w1-drift")
+    if fast:
+        print("- w1-drift / w1 over the runs in the fast state only: **%.0f%%** (%d and %d runs)" % (100 * fast[0], fast[1], fast[2]))
     if "w1" in wall and "w1-member" in wall:
         print("- control: w1 plus a constant member as long as `drift` (no drift or monitor work), "
               "events/s: **%.0f%%** of w1" % (100 * wall["w1"] / wall["w1-member"]))

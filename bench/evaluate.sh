@@ -28,6 +28,7 @@ say() { echo "bench: $*" >&2; }
 . "$HERE/lib.sh"
 
 build_driftwood
+core_link_probe
 model_log_input
 LABELLED=$WORK/model_logs_labelled_$LINES.jsonl
 say "adding ground-truth lines (1 in 10) -> $LABELLED"
@@ -109,8 +110,10 @@ echo "- machine: $(nproc) cores, load average before the runs $LOAD (shared with
 echo "- driftwood: $DW (commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none))"
 echo "- $REPS repetition(s) of w1 / w1-evaluate, interleaved; medians; results: $RESULTS"
 echo
-python3 - "$RESULTS" "$LINES" <<'PY'
+python3 - "$RESULTS" "$LINES" "$HERE" <<'PY'
 import json, statistics, sys
+sys.path.insert(0, sys.argv[3])
+import core_link_report
 runs = [json.loads(l) for l in open(sys.argv[1])]
 lines = int(sys.argv[2])
 def med(name, key):
@@ -130,6 +133,12 @@ for name in ["w1", "w1-evaluate", "pending-w1", "pending-w1-evaluate"]:
 ratio = med("w1", "wall_s") / med("w1-evaluate", "wall_s")
 print()
 print("w1-evaluate / w1 events/s: **%.1f%%** (target >= 85%%)" % (100 * ratio))
+print()
+print(core_link_report.summary([r for r in runs if not r["name"].startswith("pending")]))
+fast = core_link_report.fast_ratio(runs, "w1", "w1-evaluate")
+if fast:
+    print("- w1-evaluate / w1 over the runs in the fast state only: **%.1f%%** (%d and %d runs)" % (100 * fast[0], fast[1], fast[2]))
+print()
 print("1M pending predictions: peak RSS %.1f MiB with evaluate, %.1f MiB without (+%.1f MiB)" % (
     med("pending-w1-evaluate", "peak_rss_MiB"), med("pending-w1", "peak_rss_MiB"),
     med("pending-w1-evaluate", "peak_rss_MiB") - med("pending-w1", "peak_rss_MiB")))

@@ -12,6 +12,9 @@
       file is watched (every 50 ms, reading only what was added) and CMD gets SIGTERM once it
       holds N lines; the result then also has first_line_s and reached_s (seconds from spawn
       until the file's first line and its Nth). The watching is this process's CPU, not CMD's.
+      With $BENCH_CORE_LINK set (lib.sh's `core_link_probe` sets it), bench/core_link runs
+      right before and right after CMD, and the result has core_link_ns: [before, after], the
+      round trip of a cache line between CPUs 0 and 1 (docs/benchmarks.md: why it matters).
 
   measure.py best --runs N [--timeout S] -- CMD ...
       Best (lowest) wall time of N runs of CMD in ms, e.g. for `driftwood check`.
@@ -132,8 +135,20 @@ def spawn_and_wait(cmd, stdin, stdout, stderr, timeout, watch=None):
     return time.monotonic() - t0, status, ru, timed_out.is_set()
 
 
+def core_link():
+    """bench/core_link's round trip between CPUs 0 and 1 in ns, when $BENCH_CORE_LINK names it."""
+    probe = os.environ.get("BENCH_CORE_LINK")
+    if not probe:
+        return None
+    try:
+        return float(subprocess.run([probe], capture_output=True, text=True, timeout=30).stdout)
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+
+
 def cmd_run(a):
     stderr = open(a.stderr, "wb") if a.stderr else subprocess.DEVNULL
+    link_before = core_link()
     with open(a.input, "rb") as fin, open(a.stdout, "wb") as fout:
         watcher = LineWatch(a.count or a.stdout, a.stop_at_lines) if a.stop_at_lines else None
         wall, status, ru, timed_out = spawn_and_wait(a.cmd, fin, fout, stderr, a.timeout, watcher)
@@ -148,14 +163,18 @@ def cmd_run(a):
         "input_bytes": os.path.getsize(a.input),
         "out_lines": count_lines(a.count or a.stdout),
     }
+    link_after = core_link()
+    if link_before is not None and link_after is not None:
+        res["core_link_ns"] = [link_before, link_after]
     if watcher:
         res["first_line_s"] = watcher.first_line_s and round(watcher.first_line_s, 4)
         res["reached_s"] = watcher.reached_s and round(watcher.reached_s, 4)
     if a.results:
         with open(a.results, "a") as f:
             f.write(json.dumps(res) + "\n")
-    print("measure: %-10s exit %s  wall %.2f s  cpu %.2f s  rss %.1f MiB  out lines %s%s" % (
-        a.name, res["exit"], wall, res["cpu_s"], res["peak_rss_MiB"], res["out_lines"],
+    link = "  core link %g/%g ns" % tuple(res["core_link_ns"]) if "core_link_ns" in res else ""
+    print("measure: %-10s exit %s  wall %.2f s  cpu %.2f s  rss %.1f MiB  out lines %s%s%s" % (
+        a.name, res["exit"], wall, res["cpu_s"], res["peak_rss_MiB"], res["out_lines"], link,
         "  (KILLED after %gs timeout)" % a.timeout if timed_out else ""), file=sys.stderr)
     if res["exit"] != 0 and a.stderr:
         with open(a.stderr, "rb") as f:
