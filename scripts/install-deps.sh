@@ -13,6 +13,7 @@
 #     prometheus            scrapes a running pipeline; promtool checks /metrics and the alerting rules
 #     prometheus-alertmanager  receives the alertmanager output's alerts
 #     chromium              headless: loads the status page, takes its screenshot
+#     firefox-esr           headless: the same page checked in Firefox (WebDriver BiDi)
 #     logrotate             copytruncate rotation as users run it
 #     tmux                  drives `driftwood top` like a terminal
 #     kcat, gcc             the Kafka tests build Tests/Fixtures/kafka/mock_cluster.c (librdkafka's
@@ -28,7 +29,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(libcurl4-openssl-dev zlib1g-dev libdeflate-dev libre2-dev librdkafka-dev
-  prometheus prometheus-alertmanager chromium logrotate tmux kcat gcc)
+  prometheus prometheus-alertmanager chromium firefox-esr logrotate tmux kcat gcc)
 PIP_PACKAGES=(numpy scipy osmem-server scikit-learn fairlearn mlflow==3.17.2 aiohttp)
 
 run() { echo "+ $*"; [ -n "${DRY_RUN:-}" ] || "$@"; }

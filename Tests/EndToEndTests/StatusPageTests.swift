@@ -2,12 +2,14 @@ import Foundation
 import Testing
 
 /// The status page `/` and `/api/v1/status` through the real binary: the demo pipeline runs with
-/// `--serve`, headless Chromium draws the page, and what the page shows is what the API says.
+/// `--serve`, headless Chromium and headless Firefox draw the page, and what the page shows is
+/// what the API says.
 @Suite(.serialized) struct StatusPageTests {
     /// The demo replay has finished and `--serve` keeps the page up: every number the page shows
     /// (stages, models, alerts) equals `/api/v1/status`, the page asked nothing of any host but
-    /// driftwood's, the console stayed clean, and the screenshot is kept.
-    @Test func pageShowsWhatTheStatusSays() throws {
+    /// driftwood's, the console stayed clean, and the screenshot is kept; in both browsers.
+    @Test(arguments: StatusFixtures.Browser.allCases)
+    func pageShowsWhatTheStatusSays(in browser: StatusFixtures.Browser) throws {
         let dir = try Driftwood.temporaryDirectory()
         let pipeline = try StatusFixtures.demoPipeline(in: dir)
         let running = try Driftwood.Running(
@@ -28,8 +30,8 @@ import Testing
             }
         }
         #expect(settled, "rates never settled at 0 after the replay: \(StatusFixtures.stages(status))")
-        let shot = try StatusFixtures.artifact("status-page.png")
-        let page = try StatusFixtures.probe(base + "/", screenshot: shot)
+        let shot = try StatusFixtures.artifact(browser == .chromium ? "status-page.png" : "status-page-\(browser).png")
+        let page = try StatusFixtures.probe(base + "/", screenshot: shot, browser: browser)
         print("status page screenshot: \(shot)")
         status = try StatusFixtures.status(base)
         let values = page["values"] as? [String: String] ?? [:]

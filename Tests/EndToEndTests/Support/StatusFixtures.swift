@@ -39,14 +39,24 @@ enum StatusFixtures {
     }
     static func number(_ v: Any?) -> Double? { (v as? NSNumber)?.doubleValue }
 
-    /// Runs `python3 page_probe.py URL SHOT` (headless Chromium over DevTools) and returns its JSON.
-    static func probe(_ url: String, screenshot: String, timeout: Double = 60) throws -> [String: Any] {
-        let script = Driftwood.packageRoot.appendingPathComponent("Tests/EndToEndTests/Support/page_probe.py").path
+    /// The browsers the page is checked in, each by a probe script printing the same JSON.
+    enum Browser: String, CaseIterable, CustomStringConvertible {
+        /// Headless Chromium over the DevTools protocol (page_probe.py).
+        case chromium
+        /// Headless Firefox over WebDriver BiDi (page_probe_firefox.py).
+        case firefox
+        var script: String { self == .chromium ? "page_probe.py" : "page_probe_firefox.py" }
+        var description: String { rawValue }
+    }
+
+    /// Runs `python3 <probe> URL SHOT TIMEOUT` (the page in a headless browser) and returns its JSON.
+    static func probe(_ url: String, screenshot: String, timeout: Double = 60, browser: Browser = .chromium) throws -> [String: Any] {
+        let script = Driftwood.packageRoot.appendingPathComponent("Tests/EndToEndTests/Support/\(browser.script)").path
         let result = try Driftwood.run(
             ["python3", script, url, screenshot, String(Int(timeout))], executable: "/usr/bin/env")
         guard result.code == 0, let json = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         else {
-            throw LocalServer.ServerError(description: "page_probe.py failed (\(result.code)): \(result.stderr)\(result.stdout)")
+            throw LocalServer.ServerError(description: "\(browser.script) failed (\(result.code)): \(result.stderr)\(result.stdout)")
         }
         return json
     }
