@@ -61,6 +61,29 @@ import Testing
 
     /// An elasticsearch output pointed at a closed port on 127.0.0.1: it retries, and after
     /// `unhealthy_after` with events waiting `/health` answers 503 with the output blocked.
+    /// The pipeline's threads carry their stage's name for the kernel, so `top -H`, `ps -L` and
+    /// `perf` tell the input, the filter workers and each output apart.
+    @Test func threadsAreNamedForTheirStages() throws {
+        let dir = try Driftwood.temporaryDirectory()
+        let p = try Driftwood.write(
+            """
+            inputs: [{type: stdin}]
+            filters: [{type: parse, format: json}]
+            outputs: [{type: jsonl, path: out.jsonl}]
+            """, to: "p.yml", in: dir)
+        let running = try Driftwood.Running(["run", p], directory: dir)
+        defer { _ = running.wait(timeout: 0) }
+        _ = running.feed(Self.lines(10), close: false)
+        var names: Set<String> = []
+        let named = try MetricsScrape.eventually(timeout: 30) {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(running.pid)/task")) ?? []
+            names = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/\(running.pid)/task/\($0)/comm", encoding: .utf8) }
+                .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+            return names.isSuperset(of: ["in stdin_0", "filters 0", "out jsonl_0"])
+        }
+        #expect(named, "thread names: \(names.sorted())")
+    }
+
     @Test func healthTurns503WhenElasticsearchCannotBeReached() throws {
         let dir = try Driftwood.temporaryDirectory()
         let dead = "http://127.0.0.1:\(try ElasticsearchOutputTests.closedPort())"
