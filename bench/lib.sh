@@ -46,9 +46,12 @@ model_log_input() {
 # the round trip of a cache line between CPUs 0 and 1 before and after every run: on a VM it
 # can switch between ~90 and ~430 ns from one minute to the next, and a run that passes every
 # event between threads takes up to 1.8x the CPU in the slow state (docs/benchmarks.md).
-# Without gcc, runs are simply not annotated.
+# Without gcc, or with one CPU (nothing to measure: the two threads would take turns), runs
+# are simply not annotated.
 core_link_probe() {
-  if gcc -O2 -pthread -o "$WORK/core_link" "$HERE/core_link.c" 2> /dev/null; then
+  if [ "$(nproc)" -lt 2 ]; then
+    say "one CPU: runs are not annotated with bench/core_link's round trip"
+  elif gcc -O2 -pthread -o "$WORK/core_link" "$HERE/core_link.c" 2> /dev/null; then
     export BENCH_CORE_LINK=$WORK/core_link
   else
     say "no gcc: runs are not annotated with bench/core_link's round trip"
