@@ -23,6 +23,29 @@ import time
 
 import aiohttp
 
+# Every element the page marks with data-k, as [key, data-v, text], in document order.
+ELEMENTS = "JSON.stringify([...document.querySelectorAll('[data-k]')].map(e => [e.dataset.k, e.dataset.v, e.textContent]))"
+
+
+def read_elements(elements):
+    """ELEMENTS' answer as the probe's values, texts (by key) and order (the keys in document order)."""
+    values, texts, order = {}, {}, []
+    for k, v, text in json.loads(elements):
+        values[k] = v
+        texts[k] = text
+        order.append(k)
+    return values, texts, order
+
+
+def stop(browser, profile):
+    """Stops the browser by its PID (killed after 10 s) and removes its profile."""
+    browser.terminate()
+    try:
+        browser.wait(10)
+    except subprocess.TimeoutExpired:
+        browser.kill()
+    shutil.rmtree(profile, ignore_errors=True)
+
 
 async def probe(url, shot, timeout, full=False):
     profile = tempfile.mkdtemp(prefix="driftwood-chromium-")
@@ -92,8 +115,7 @@ async def probe(url, shot, timeout, full=False):
                 if time.time() > deadline:
                     raise SystemExit("the page never drew (document.body.dataset.drawn unset)")
                 await asyncio.sleep(0.05)
-            elements = await evaluate(
-                "JSON.stringify([...document.querySelectorAll('[data-k]')].map(e => [e.dataset.k, e.dataset.v, e.textContent]))")
+            elements = await evaluate(ELEMENTS)
             first_draw = await evaluate("document.body.dataset.firstDrawMs")
             draw = await evaluate("document.body.dataset.drawMs")
             picture = await call("Page.captureScreenshot", format="png")
@@ -111,21 +133,12 @@ async def probe(url, shot, timeout, full=False):
             await asyncio.sleep(0.2)  # late console messages
             task.cancel()
             await ws.close()
-            values, texts, order = {}, {}, []
-            for k, v, text in json.loads(elements):
-                values[k] = v
-                texts[k] = text
-                order.append(k)
+            values, texts, order = read_elements(elements)
             return {"requests": requests, "order": order, "console_errors": errors, "values": values, "texts": texts,
                     "first_draw_ms": float(first_draw), "draw_ms": float(draw), "screenshot": shot,
                     "full_screenshot": full_shot}
     finally:
-        chromium.terminate()
-        try:
-            chromium.wait(10)
-        except subprocess.TimeoutExpired:
-            chromium.kill()
-        shutil.rmtree(profile, ignore_errors=True)
+        stop(chromium, profile)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,8 @@ import time
 
 import aiohttp
 
+from page_probe import ELEMENTS, read_elements, stop  # beside this file: what both probes read and do the same way
+
 # Loopback only: other hosts go through a proxy on a closed port of 127.0.0.1 and fail at once
 # (127.0.0.1 itself is never proxied); updates, telemetry and the like are off besides.
 PREFERENCES = {
@@ -40,9 +42,6 @@ PREFERENCES = {
     "browser.newtabpage.enabled": False,
     "extensions.update.enabled": False,
 }
-
-ELEMENTS = "JSON.stringify([...document.querySelectorAll('[data-k]')].map(e => [e.dataset.k, e.dataset.v, e.textContent]))"
-
 
 def browser():
     found = shutil.which("firefox-esr") or shutil.which("firefox")
@@ -119,21 +118,12 @@ async def probe(url, shot, timeout):
             await asyncio.sleep(0.2)  # late console messages
             await evaluate("1")  # reads the events that came meanwhile
             await ws.close()
-            values, texts, order = {}, {}, []
-            for k, v, text in json.loads(elements):
-                values[k] = v
-                texts[k] = text
-                order.append(k)
+            values, texts, order = read_elements(elements)
             return {"browser": "firefox " + version, "requests": requests, "order": order, "console_errors": errors,
                     "values": values, "texts": texts, "first_draw_ms": float(first_draw), "draw_ms": float(draw),
                     "screenshot": shot}
     finally:
-        firefox.terminate()
-        try:
-            firefox.wait(10)
-        except subprocess.TimeoutExpired:
-            firefox.kill()
-        shutil.rmtree(profile, ignore_errors=True)
+        stop(firefox, profile)
 
 
 if __name__ == "__main__":
