@@ -19,7 +19,7 @@ def summary(runs):
     """One Markdown line: the probe's range and how many runs were made in each state."""
     probed = [r for r in runs if "core_link_ns" in r]
     if not probed:
-        return "- core link: not measured (bench/core_link.c needs gcc)"
+        return "- core link: not measured (bench/core_link.c needs gcc and two CPUs)"
     values = [v for r in probed for v in r["core_link_ns"]]
     slow = [r["name"] for r in probed if not fast(r)]
     return "- core link (a cache line's round trip between CPUs 0 and 1, before/after each run): %g-%g ns; %s" % (

@@ -59,8 +59,6 @@ import Testing
         #expect(running.wait(timeout: 20) == 0, "\(running.stderr)")
     }
 
-    /// An elasticsearch output pointed at a closed port on 127.0.0.1: it retries, and after
-    /// `unhealthy_after` with events waiting `/health` answers 503 with the output blocked.
     /// The pipeline's threads carry their stage's name for the kernel, so `top -H`, `ps -L` and
     /// `perf` tell the input, the filter workers and each output apart.
     @Test func threadsAreNamedForTheirStages() throws {
@@ -84,6 +82,8 @@ import Testing
         #expect(named, "thread names: \(names.sorted())")
     }
 
+    /// An elasticsearch output pointed at a closed port on 127.0.0.1: it retries, and after
+    /// `unhealthy_after` with events waiting `/health` answers 503 with the output blocked.
     @Test func healthTurns503WhenElasticsearchCannotBeReached() throws {
         let dir = try Driftwood.temporaryDirectory()
         let dead = "http://127.0.0.1:\(try ElasticsearchOutputTests.closedPort())"
