@@ -10,6 +10,11 @@
 #      w1-member the control: w1 plus an `enrich` that adds a constant `drift` member of the
 #                size of the first round's per-event score map (~190 bytes, now only written with
 #                annotate: scores): what writing that much more per event costs by itself
+#      w1-null, w1-drift-null  w1 and w1-drift with the JSONL output going to /dev/null: the
+#                same work without the kernel filling the page cache with the output. On a VM
+#                that hands freed memory back to its host, that filling costs up to ~2 s per
+#                1.2 GB of output in some runs and nothing in others (docs/benchmarks.md), so
+#                this pair is the one whose ratio says what drift and monitor cost.
 #    Target: w1-drift at least 90% of w1's events/s.
 # 2. `driftwood baseline` on the LINES lines (4 features, 10 bins) against
 #    bench/baseline_reference.py (json.loads per line + numpy.quantile), and a check that both
@@ -50,7 +55,11 @@ measure --name baseline-python --input /dev/null --stdout "$WORK/baseline-python
 cp "$ROOT/samples/models.yml" "$WORK/models.yml"
 # The control's member: a string as long as a real `drift` member of this bench's features.
 PAD=$(python3 -c 'print("x" * 176)')
-for variant in w1 w1-member w1-drift; do
+VARIANTS="w1 w1-member w1-drift w1-null w1-drift-null"
+for variant in $VARIANTS; do
+  base=${variant%-null}
+  out="$WORK/out-$variant.jsonl"
+  [ "$base" = "$variant" ] || out=/dev/null
   {
     echo "# written by bench/drift.sh"
     echo "data_dir: \"$WORK/state-$variant\""
@@ -59,24 +68,26 @@ for variant in w1 w1-member w1-drift; do
     echo "  - {type: parse, format: json, remove_source: true}"
     echo "  - type: enrich"
     echo "    model_version: {registry: \"$WORK/models.yml\", name_field: model, target: model_version, default: unknown}"
-    if [ "$variant" = w1-member ]; then
+    if [ "$base" = w1-member ]; then
       echo "  - {type: enrich, fields: {drift: \"$PAD\"}}"
     fi
-    if [ "$variant" = w1-drift ]; then
+    if [ "$base" = w1-drift ]; then
       echo "  - {type: drift, baseline: \"$WORK/baseline.json\", features: [${FEATURES//,/, }], window: 1000}"
       echo "  - {type: monitor, window: 1000}"
     fi
     echo "outputs:"
-    echo "  - {type: jsonl, path: \"$WORK/out-$variant.jsonl\"}"
+    echo "  - {type: jsonl, path: \"$out\"}"
   } > "$WORK/pipeline-$variant.yml"
 done
 
 for rep in $(seq "$REPS"); do
   say "repetition $rep of $REPS"
-  for variant in w1 w1-member w1-drift; do
+  for variant in $VARIANTS; do
     rm -rf "$WORK/state-$variant" "$WORK/out-$variant.jsonl"
+    count=(--count "$WORK/out-$variant.jsonl")
+    [ "${variant%-null}" = "$variant" ] || count=(--delivered-from "$WORK/$variant.log")
     measure --name "$variant" --input "$INPUT" --stdout "$WORK/$variant.stdout" --stderr "$WORK/$variant.log" \
-      --count "$WORK/out-$variant.jsonl" -- "$DW" run "$WORK/pipeline-$variant.yml" || true
+      "${count[@]}" -- "$DW" run "$WORK/pipeline-$variant.yml" || true
   done
 done
 

@@ -4,7 +4,8 @@
   drift_report.py RESULTS.jsonl --lines N --driftwood-baseline A.json --python-baseline B.json
 
 Prints a Markdown table of the timed commands (medians over repetitions), the events/s of
-w1-drift as a share of w1 (target >= 90%), the same share for the w1-member control (the cost
+w1-drift as a share of w1 (target >= 90%), the same with both writing to /dev/null (no page
+cache to fill, docs/benchmarks.md), the same share for the w1-member control (the cost
 of writing a member as long as `drift` on its own), driftwood baseline's speed-up over the Python
 reference (target >= 4x), and whether both baselines hold the same edges and proportions.
 Exit status 1 if a run failed, lost or duplicated lines, or the baselines disagree.
@@ -34,27 +35,28 @@ def main():
                 runs.setdefault(r["name"], []).append(r)
     ok = True
     wall = {}
-    print("| command | runs ok | wall s (median) | events/s | CPU s user+sys | peak RSS MiB |")
-    print("|---|---|---|---|---|---|")
+    print("| command | runs ok | wall s (median) | events/s | CPU s user+sys | user / sys s | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|")
     for name, rs in runs.items():
         def good(r):
             if r["exit"] != 0 or r["timed_out"]:
                 return False
             # w1-drift also writes its score and model-health reports and alerts (~0.2%).
-            if name == "w1-drift":
+            if name.startswith("w1-drift"):
                 return a.lines <= r["out_lines"] <= a.lines * 1.01
             return name.startswith("baseline") or r["out_lines"] == a.lines
         g = [r for r in rs if good(r)]
         if len(g) < len(rs):
             ok = False
-            print("| %s | %d/%d | FAILED | | | |" % (name, len(g), len(rs)))
+            print("| %s | %d/%d | FAILED | | | | |" % (name, len(g), len(rs)))
             if not g:
                 continue
         w = statistics.median(r["wall_s"] for r in g)
         wall[name] = w
-        print("| %s | %d/%d | %.2f | %s | %.2f | %.1f |" % (
+        print("| %s | %d/%d | %.2f | %s | %.2f | %.2f / %.2f | %.1f |" % (
             name, len(g), len(rs), w, "{:,}".format(round(a.lines / w)),
-            statistics.median(r["cpu_s"] for r in g), max(r["peak_rss_MiB"] for r in g)))
+            statistics.median(r["cpu_s"] for r in g), statistics.median(r["user_s"] for r in g),
+            statistics.median(r["sys_s"] for r in g), max(r["peak_rss_MiB"] for r in g)))
     print()
     if "w1" in wall and "w1-drift" in wall:
         share = wall["w1"] / wall["w1-drift"]
@@ -68,6 +70,13 @@ def main():
     fast = core_link_report.fast_ratio(all_runs, "w1", "w1-drift")
     if fast:
         print("- w1-drift / w1 over the runs in the fast state only: **%.0f%%** (%d and %d runs)" % (100 * fast[0], fast[1], fast[2]))
+    if "w1-null" in wall and "w1-drift-null" in wall:
+        print("- the same with the output to /dev/null (no page cache to fill; what drift and monitor cost): "
+              "**%.0f%%**" % (100 * wall["w1-null"] / wall["w1-drift-null"]))
+        fast = core_link_report.fast_ratio(all_runs, "w1-null", "w1-drift-null")
+        if fast:
+            print("- w1-drift-null / w1-null over the runs in the fast state only: **%.0f%%** (%d and %d runs)" % (
+                100 * fast[0], fast[1], fast[2]))
     if "w1" in wall and "w1-member" in wall:
         print("- control: w1 plus a constant member as long as `drift` (no drift or monitor work), "
               "events/s: **%.0f%%** of w1" % (100 * wall["w1"] / wall["w1-member"]))

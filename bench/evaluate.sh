@@ -8,6 +8,10 @@
 #      w1           stdin -> parse json (remove_source) -> enrich model_version -> jsonl
 #      w1-evaluate  the same plus `evaluate` (binary, group_by model, fairness over
 #                   features.channel, an f1 threshold) after enrich
+#      w1-null, w1-evaluate-null  the same two with the output to /dev/null: the same work
+#                   without the kernel filling the page cache with the output, which on a VM
+#                   that hands freed memory back to its host costs seconds in some runs and
+#                   nothing in others (docs/benchmarks.md)
 #    Target: w1-evaluate at least 85% of w1's events/s.
 # 2. Peak RSS with 1,000,000 pending predictions: 1M prediction lines and no label through
 #    w1 and through w1-evaluate with pending.max at its default (1,000,000): the difference is
@@ -60,7 +64,11 @@ RESULTS=$WORK/evaluate-results-$(date -u +%Y%m%dT%H%M%SZ).jsonl
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 measure() { python3 "$HERE/measure.py" run --results "$RESULTS" --timeout "$TIMEOUT" "$@"; }
 cp "$ROOT/samples/models.yml" "$WORK/models.yml"
-for variant in w1 w1-evaluate; do
+VARIANTS="w1 w1-evaluate w1-null w1-evaluate-null"
+for variant in $VARIANTS; do
+  base=${variant%-null}
+  out="$WORK/out-$variant.jsonl"
+  [ "$base" = "$variant" ] || out=/dev/null
   {
     echo "# written by bench/evaluate.sh"
     echo "data_dir: \"$WORK/state-$variant\""
@@ -69,7 +77,7 @@ for variant in w1 w1-evaluate; do
     echo "  - {type: parse, format: json, remove_source: true}"
     echo "  - type: enrich"
     echo "    model_version: {registry: \"$WORK/models.yml\", name_field: model, target: model_version, default: unknown}"
-    if [ "$variant" = w1-evaluate ]; then
+    if [ "$base" = w1-evaluate ]; then
       echo "  - type: evaluate"
       echo "    id: request_id"
       echo "    label: actual"
@@ -78,16 +86,18 @@ for variant in w1 w1-evaluate; do
       echo "    fairness: {attribute: features.channel, thresholds: {demographic_parity_difference: 0.2}}"
     fi
     echo "outputs:"
-    echo "  - {type: jsonl, path: \"$WORK/out-$variant.jsonl\"}"
+    echo "  - {type: jsonl, path: \"$out\"}"
   } > "$WORK/pipeline-$variant.yml"
 done
 
 for rep in $(seq "$REPS"); do
   say "repetition $rep of $REPS"
-  for variant in w1 w1-evaluate; do
+  for variant in $VARIANTS; do
     rm -rf "$WORK/state-$variant" "$WORK/out-$variant.jsonl"
+    count=(--count "$WORK/out-$variant.jsonl")
+    [ "${variant%-null}" = "$variant" ] || count=(--delivered-from "$WORK/$variant.log")
     measure --name "$variant" --input "$LABELLED" --stdout "$WORK/$variant.stdout" --stderr "$WORK/$variant.log" \
-      --count "$WORK/out-$variant.jsonl" -- "$DW" run "$WORK/pipeline-$variant.yml" || true
+      "${count[@]}" -- "$DW" run "$WORK/pipeline-$variant.yml" || true
   done
 done
 
@@ -119,17 +129,18 @@ lines = int(sys.argv[2])
 def med(name, key):
     xs = [r[key] for r in runs if r["name"] == name and r["exit"] == 0]
     return statistics.median(xs) if xs else float("nan")
-print("| run | wall s (median) | events/s | peak RSS MiB | output lines |")
-print("|---|---|---|---|---|")
-for name in ["w1", "w1-evaluate", "pending-w1", "pending-w1-evaluate"]:
+print("| run | wall s (median) | events/s | user / sys s | peak RSS MiB | output lines |")
+print("|---|---|---|---|---|---|")
+for name in ["w1", "w1-evaluate", "w1-null", "w1-evaluate-null", "pending-w1", "pending-w1-evaluate"]:
     good = [r for r in runs if r["name"] == name and r["exit"] == 0]
     if not good:
-        print("| %s | FAILED | | | |" % name)
+        print("| %s | FAILED | | | | |" % name)
         continue
     n = lines if not name.startswith("pending") else 1000000
     wall = med(name, "wall_s")
-    print("| %s | %.2f | %.0f | %.1f | %s |" % (name, wall, n / wall, max(r["peak_rss_MiB"] for r in good),
-                                               good[-1]["out_lines"]))
+    print("| %s | %.2f | %.0f | %.2f / %.2f | %.1f | %s |" % (
+        name, wall, n / wall, med(name, "user_s"), med(name, "sys_s"), max(r["peak_rss_MiB"] for r in good),
+        good[-1]["out_lines"]))
 ratio = med("w1", "wall_s") / med("w1-evaluate", "wall_s")
 print()
 print("w1-evaluate / w1 events/s: **%.1f%%** (target >= 85%%)" % (100 * ratio))
@@ -138,6 +149,12 @@ print(core_link_report.summary([r for r in runs if not r["name"].startswith("pen
 fast = core_link_report.fast_ratio(runs, "w1", "w1-evaluate")
 if fast:
     print("- w1-evaluate / w1 over the runs in the fast state only: **%.1f%%** (%d and %d runs)" % (100 * fast[0], fast[1], fast[2]))
+print("- the same with the output to /dev/null (no page cache to fill; what evaluate costs): **%.1f%%**" % (
+    100 * med("w1-null", "wall_s") / med("w1-evaluate-null", "wall_s")))
+fast = core_link_report.fast_ratio(runs, "w1-null", "w1-evaluate-null")
+if fast:
+    print("- w1-evaluate-null / w1-null over the runs in the fast state only: **%.1f%%** (%d and %d runs)" % (
+        100 * fast[0], fast[1], fast[2]))
 print()
 print("1M pending predictions: peak RSS %.1f MiB with evaluate, %.1f MiB without (+%.1f MiB)" % (
     med("pending-w1-evaluate", "peak_rss_MiB"), med("pending-w1", "peak_rss_MiB"),

@@ -15,6 +15,8 @@
       With $BENCH_CORE_LINK set (lib.sh's `core_link_probe` sets it), bench/core_link runs
       right before and right after CMD, and the result has core_link_ns: [before, after], the
       round trip of a cache line between CPUs 0 and 1 (docs/benchmarks.md: why it matters).
+      --delivered-from LOG, for a driftwood run whose output goes to /dev/null: out_lines is
+      the sum of "delivered N" in the run summary driftwood wrote to LOG (its --stderr).
 
   measure.py best --runs N [--timeout S] -- CMD ...
       Best (lowest) wall time of N runs of CMD in ms, e.g. for `driftwood check`.
@@ -34,6 +36,7 @@ import argparse
 import ctypes
 import json
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -45,6 +48,16 @@ MiB = 1048576.0
 PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
 # Run "$@" in the background with our stdin: a background job's stdin would be /dev/null.
 LAUNCH = 'exec 3<&0; "$@" <&3 3<&- &'
+
+
+def delivered(log):
+    """Events delivered by every output, from the `summary: output ...: delivered N` lines."""
+    try:
+        text = open(log, encoding="utf-8", errors="replace").read()
+    except FileNotFoundError:
+        return None
+    counts = [int(n) for n in re.findall(r"summary: output \S+: received \d+, delivered (\d+)", text)]
+    return sum(counts) if counts else None
 
 
 def count_lines(path):
@@ -161,7 +174,7 @@ def cmd_run(a):
         "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
         "peak_rss_MiB": round(ru.ru_maxrss / 1024.0, 1),  # ru_maxrss is in KiB on Linux
         "input_bytes": os.path.getsize(a.input),
-        "out_lines": count_lines(a.count or a.stdout),
+        "out_lines": delivered(a.delivered_from) if a.delivered_from else count_lines(a.count or a.stdout),
     }
     link_after = core_link()
     if link_before is not None and link_after is not None:
@@ -261,6 +274,7 @@ def main():
     r.add_argument("--stdout", required=True)
     r.add_argument("--stderr")
     r.add_argument("--count", help="file whose lines are the command's output (default --stdout)")
+    r.add_argument("--delivered-from", help="driftwood log whose run summary gives out_lines (output /dev/null)")
     r.add_argument("--results")
     r.add_argument("--timeout", type=float, default=900.0)
     r.add_argument("--stop-at-lines", type=int, help="SIGTERM to CMD once the --count file holds this many lines")
