@@ -48,6 +48,35 @@ import Testing
         try Driftwood.run(["run", p], stdin: input, directory: dir, environment: environment)
     }
 
+    /// A request that is not full goes out once the stream pauses (`batch.idle`), not only
+    /// after `batch.timeout`: here a file is read to its end and then nothing more comes, with
+    /// a timeout of a minute. With `idle` as long as the timeout, the same events wait.
+    @Test(arguments: [("100ms", true), ("60s", false)])
+    func aPausedStreamIsSentAfterIdleNotTimeout(idle: String, sentEarly: Bool) throws {
+        let receiver = try Self.receiver()
+        defer { receiver.stop() }
+        let dir = try Driftwood.temporaryDirectory()
+        try Self.lines(30).write(to: dir.appendingPathComponent("app.log"))
+        let p = try Driftwood.write(
+            """
+            data_dir: data
+            inputs: [{type: file, paths: [\(dir.path)/app.log], start_at: beginning}]
+            filters: [{type: parse, format: json, remove_source: true}]
+            outputs:
+              - type: http
+                url: "\(receiver.url)/ingest"
+                batch: {max_events: 1000, timeout: 60s, idle: \(idle)}
+            """, to: "p.yml", in: dir)
+        let running = try Driftwood.Running(["run", p], directory: dir)
+        let started = Date()
+        let arrived = MetricsScrape.eventually(timeout: 3) { Self.accepted((try? Self.requests(receiver)) ?? []).joined().count == 30 }
+        #expect(arrived == sentEarly, "after \(Date().timeIntervalSince(started)) s: \((try? Self.requests(receiver)) ?? [])")
+        kill(running.pid, SIGTERM)
+        #expect(running.wait(timeout: 30) == 0, "\(running.stderr)")
+        // At stop every event goes out either way, once.
+        #expect(Self.accepted(try Self.requests(receiver)).joined().sorted() == Array(0..<30))
+    }
+
     @Test func shipsNDJSONWithGzipHeadersAndBearerOnceEachInOrder() throws {
         let receiver = try Self.receiver()
         defer { receiver.stop() }

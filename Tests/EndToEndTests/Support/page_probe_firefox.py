@@ -25,6 +25,8 @@ import time
 
 import aiohttp
 
+# No __pycache__ beside the test sources (SwiftPM would warn about it as an unhandled file).
+sys.dont_write_bytecode = True
 from page_probe import ELEMENTS, read_elements, stop  # beside this file: what both probes read and do the same way
 
 # Loopback only: other hosts go through a proxy on a closed port of 127.0.0.1 and fail at once

@@ -40,6 +40,9 @@ public struct BatchLimits: Sendable, Equatable {
     public var maxBytes: Int
     /// Longest time an event waits for its request to fill; default 1s.
     public var timeout: Duration
+    /// A request that is not full goes out once no event has come for this long (default 50ms,
+    /// at most `timeout`): when the stream pauses or ends, waiting longer only delays it.
+    public var idle: Duration = .milliseconds(50)
 }
 
 /// `retry: {initial_backoff, max_backoff, max_attempts}`.
@@ -74,6 +77,11 @@ extension ConfigObject {
         if batch.timeout <= .zero {
             b.error("must be longer than 0", at: b.node("timeout"), key: "timeout")
             batch.timeout = .seconds(1)
+        }
+        batch.idle = b.duration("idle", default: .milliseconds(50))
+        if batch.idle <= .zero {
+            b.error("must be longer than 0", at: b.node("idle"), key: "idle")
+            batch.idle = .milliseconds(50)
         }
         b.finish()
         return batch

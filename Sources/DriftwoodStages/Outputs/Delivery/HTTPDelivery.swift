@@ -25,6 +25,8 @@ public class HTTPDeliveryOutput: Output, @unchecked Sendable {
     /// Deliveries (items accepted or dead-lettered) and retried failures, for `/health`.
     let health: OutputHealth
     let timeoutNanoseconds: UInt64
+    /// `batch.idle` (at most the timeout).
+    let idleNanoseconds: UInt64
 
     // Guarded by `mutex` (here and in HTTPDelivery+Sending.swift).
     var mutex = pthread_mutex_t()
@@ -35,6 +37,8 @@ public class HTTPDeliveryOutput: Output, @unchecked Sendable {
     /// The request being filled.
     var pending = DeliveryRequest()
     var pendingSince: UInt64 = 0
+    /// When the last chunk went into `pending`.
+    var pendingAdded: UInt64 = 0
     /// Full requests, oldest first.
     var ready: [DeliveryRequest] = []
     /// Retries waiting for their backoff to pass.
@@ -57,6 +61,7 @@ public class HTTPDeliveryOutput: Output, @unchecked Sendable {
         metrics = OutputMetrics(output: environment.id)
         health = environment.health ?? OutputHealth(output: environment.id)
         timeoutNanoseconds = UInt64(options.batch.timeout.seconds * 1e9)
+        idleNanoseconds = min(timeoutNanoseconds, UInt64(options.batch.idle.seconds * 1e9))
         hosts = HostPool(count: options.endpoints.count, backoff: options.retry.backoff)
         pthread_mutex_init(&mutex, nil)
         var attributes = pthread_condattr_t()
@@ -119,7 +124,7 @@ public class HTTPDeliveryOutput: Output, @unchecked Sendable {
     public func flush() throws {
         pthread_mutex_lock(&mutex)
         defer { pthread_mutex_unlock(&mutex) }
-        if !pending.isEmpty && monotonicNow() >= pendingSince + timeoutNanoseconds { seal() }
+        if !pending.isEmpty && isDue(now: monotonicNow()) { seal() }
     }
 
     /// Sends what is left and waits until every event is delivered or dead-lettered.
@@ -154,9 +159,10 @@ public class HTTPDeliveryOutput: Output, @unchecked Sendable {
         let maxBytes = options.batch.maxBytes
         func fits() -> Bool { pending.itemCount + chunk.count <= maxEvents && pending.bytes + chunk.byteCount <= maxBytes }
         if !pending.isEmpty && !fits() { seal() }
+        pendingAdded = monotonicNow()
         if fits() {
             if pending.isEmpty {
-                pendingSince = monotonicNow()
+                pendingSince = pendingAdded
                 // A sender must arm its `batch.timeout` timer for the new request.
                 pthread_cond_signal(&work)
             }
@@ -173,7 +179,7 @@ public class HTTPDeliveryOutput: Output, @unchecked Sendable {
                     bytes += size
                     end += 1
                 }
-                pendingSince = monotonicNow()
+                pendingSince = pendingAdded
                 pthread_cond_signal(&work)
                 pending.append(chunk, end - start == chunk.count ? .all : .range(start..<end))
                 start = end
@@ -191,14 +197,21 @@ public class HTTPDeliveryOutput: Output, @unchecked Sendable {
         pthread_cond_signal(&work)
     }
 
+    /// The request being filled may go out: its first event has waited `batch.timeout`, or no
+    /// event has come for `batch.idle`.
+    @inline(__always)
+    func isDue(now: UInt64) -> Bool {
+        now >= pendingSince + timeoutNanoseconds || now >= pendingAdded + idleNanoseconds
+    }
+
     /// The next request to send now: a retry whose time has come, a full request, or the one
-    /// being filled once `batch.timeout` has passed (or the output is closing).
+    /// being filled once it is due (`isDue`, or the output is closing).
     func takeRequest(now: UInt64) -> DeliveryRequest? {
         if let k = delayed.indices.filter({ delayed[$0].due <= now }).min(by: { delayed[$0].due < delayed[$1].due }) {
             return delayed.remove(at: k)
         }
         if !ready.isEmpty { return ready.removeFirst() }
-        if !pending.isEmpty && (closing || now >= pendingSince + timeoutNanoseconds) {
+        if !pending.isEmpty && (closing || isDue(now: now)) {
             let request = pending
             pending = DeliveryRequest()
             return request
@@ -209,7 +222,9 @@ public class HTTPDeliveryOutput: Output, @unchecked Sendable {
     /// When a sender with nothing to do must look again.
     func nextWake() -> UInt64? {
         var wake = delayed.map(\.due).min()
-        if !pending.isEmpty { wake = min(wake ?? .max, pendingSince + timeoutNanoseconds) }
+        if !pending.isEmpty {
+            wake = min(wake ?? .max, pendingSince + timeoutNanoseconds, pendingAdded + idleNanoseconds)
+        }
         return wake
     }
 

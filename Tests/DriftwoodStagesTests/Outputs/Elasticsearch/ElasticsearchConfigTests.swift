@@ -62,7 +62,7 @@ import Testing
             document_id: "%{request_id}"
             compression: none
             compression_level: 6
-            batch: {max_events: 100, max_bytes: 1MiB, timeout: 250ms}
+            batch: {max_events: 100, max_bytes: 1MiB, timeout: 250ms, idle: 20ms}
             concurrency: 4
             retry: {initial_backoff: 50ms, max_backoff: 5s, max_attempts: 3}
             auth: {username: elastic, password: s3cret}
@@ -76,7 +76,7 @@ import Testing
         #expect(c.action == .index)
         if case .template(let t) = c.documentID { #expect(t.source == "%{request_id}") } else { Issue.record("template id") }
         #expect(!c.gzip && c.compressionLevel == 6)
-        #expect(c.batch == .init(maxEvents: 100, maxBytes: 1 << 20, timeout: .milliseconds(250)))
+        #expect(c.batch == .init(maxEvents: 100, maxBytes: 1 << 20, timeout: .milliseconds(250), idle: .milliseconds(20)))
         #expect(c.concurrency == 4)
         #expect(c.retry == .init(backoff: Backoff(initial: .milliseconds(50), maximum: .seconds(5)), maxAttempts: 3))
         #expect(c.auth == .basic(username: "elastic", password: "s3cret"))
@@ -111,7 +111,7 @@ import Testing
             action: upsert
             document_id: fingerprnt
             compression: zstd
-            batch: {max_event: 10, timeout: 0s}
+            batch: {max_event: 10, timeout: 0s, idle: 0ms}
             concurrency: 0
             retry: {initial_backoff: 1s, max_backoff: 10ms, max_attempts: 0}
             auth: {username: elastic}
@@ -128,6 +128,7 @@ import Testing
             "p.yml:8:18: outputs[0].compression (elasticsearch): expected one of gzip, none",
             "outputs[0].batch (elasticsearch): unknown key 'max_event' (did you mean 'max_events'?)",
             "outputs[0].batch.timeout (elasticsearch): must be longer than 0",
+            "outputs[0].batch.idle (elasticsearch): must be longer than 0",
             "outputs[0].concurrency (elasticsearch): must be at least 1",
             "outputs[0].retry.max_backoff (elasticsearch): must not be shorter than initial_backoff",
             "outputs[0].retry.max_attempts (elasticsearch): must be at least 1",
