@@ -29,6 +29,10 @@ struct ContainerStack {
     var suspect = false
     static let exactLimit = 64
 
+    /// Room for a line's usual containers and keys at once: grown from empty, the words were
+    /// allocated and copied three times per line of a dozen keys.
+    init() { words.reserveCapacity(64) }
+
     /// The innermost open container is an object (false for an array or none).
     @inline(__always) var inObject: Bool { top >= 0 && words[top] & 1 == 1 }
 

@@ -12,6 +12,19 @@ public final class EnrichFilter: Filter {
     let logger: Logger
     private var eventsSinceCheck = 0
     let failures: FailureCounter
+    /// `fields` in order: constant top-level ones (`model_version: "1.4.2"`) as a prepared
+    /// member (`constants[k]`, step k), the rest (nested paths, templates) as `config.fields[i]`
+    /// (step -1 - i). A constant costs one copy per event and no reference counting.
+    let steps: UnsafeMutableBufferPointer<Int>
+    let constants: [ConstantMember]
+    /// Where each constant's member sat in the last event (`Fields.setMember(_:member:hint:)`).
+    let hints: UnsafeMutableBufferPointer<Int>
+
+    /// A constant top-level field: its name, and the name's bytes followed by the value's JSON.
+    struct ConstantMember {
+        let name: MemberName
+        let member: UnsafeMutableBufferPointer<UInt8>
+    }
 
     public init(config: EnrichConfig, environment: StageEnvironment) throws {
         self.config = config
@@ -29,6 +42,28 @@ public final class EnrichFilter: Filter {
         var h: [UInt8] = []
         JSONWriter.appendString(environment.hostName, to: &h)
         hostJSON = h
+        var constants: [ConstantMember] = []
+        steps = .allocate(capacity: max(1, config.fields.count))
+        for (i, (path, value)) in config.fields.enumerated() {
+            if path.components.count == 1, case .json(let json) = value {
+                let bytes = path.components[0] + json
+                let member = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, bytes.count))
+                _ = member.initialize(from: bytes)
+                steps[i] = constants.count
+                constants.append(ConstantMember(name: MemberName(path.components[0]), member: member))
+            } else {
+                steps[i] = -1 - i
+            }
+        }
+        self.constants = constants
+        hints = .allocate(capacity: max(1, constants.count))
+        hints.initialize(repeating: 0)
+    }
+
+    deinit {
+        for c in constants { c.member.deallocate() }
+        steps.deallocate()
+        hints.deallocate()
     }
 
     static let hostName = FieldPath("host.name")!
@@ -37,7 +72,15 @@ public final class EnrichFilter: Filter {
     public var isStateless: Bool { true }
 
     public func apply(_ event: consuming Event, into out: inout [Event]) {
-        for (path, value) in config.fields {
+        for step in UnsafeBufferPointer(rebasing: steps[0..<config.fields.count]) {
+            if step >= 0 {
+                constants.withUnsafeBufferPointer { constants in
+                    event.fields.setMember(
+                        constants[step].name, member: UnsafeBufferPointer(constants[step].member), hint: &hints[step])
+                }
+                continue
+            }
+            let (path, value) = config.fields[-1 - step]
             let ok: Bool
             switch value {
             case .json(let json): ok = event.fields.set(path, json: json)

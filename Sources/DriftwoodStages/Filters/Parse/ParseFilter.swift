@@ -56,6 +56,16 @@ public final class ParseFilter: Filter {
         spans.removeAll(keepingCapacity: true)
         // Fast path: the input's raw `message` text, validated where it lies and never copied.
         if rootTarget, let sourceName {
+            // The reused buffers as locals for the call (moved out and back, not copied): an
+            // array property passed along is retained and released at every use, per event.
+            var spans: [MemberSpan] = []
+            var scratch: [UInt8] = []
+            swap(&spans, &self.spans)
+            swap(&scratch, &self.scratch)
+            defer {
+                swap(&spans, &self.spans)
+                swap(&scratch, &self.scratch)
+            }
             var escapedKeys = false
             let result: (JSONCompactor.Placement, Int32, Bool, Bool)?? = fields.withRawText(sourceName) { text, base in
                 guard

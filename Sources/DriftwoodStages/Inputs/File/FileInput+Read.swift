@@ -63,7 +63,8 @@ extension FileInput {
             buffer.withUnsafeBufferPointer { all in
                 h.splitter.feed(UnsafeBufferPointer(rebasing: all[from..<n])) { line in
                     take(line, of: h)
-                    if batch.count >= config.batchSize { seal(emit) }
+                    // The events array itself: `batch.count` copied the whole batch (its retains) per line.
+                    if batch.events.count >= config.batchSize { seal(emit) }
                 }
             }
             if short {

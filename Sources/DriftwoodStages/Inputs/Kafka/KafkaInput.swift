@@ -143,7 +143,7 @@ public final class KafkaInput: Input, @unchecked Sendable {
             var idLength = 0
             let id = CKafka_header(message, "driftwood-id", &idLength).map { UnsafeRawBufferPointer(start: $0, count: idLength) }
             batch.events.append(Event(fields: fields, origin: RecordOrigin.make(header: id, partition: assigned.source, offset: m.offset)))
-            if batch.count >= config.batchSize {
+            if batch.events.count >= config.batchSize {
                 send()
                 timestamp = LineEventBuilder.readTimeJSON()
             }

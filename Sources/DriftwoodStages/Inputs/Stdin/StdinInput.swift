@@ -74,7 +74,8 @@ public final class StdinInput: Input {
             buffer.withUnsafeBufferPointer { all in
                 splitter.feed(UnsafeBufferPointer(rebasing: all[0..<n])) { line in
                     add(line)
-                    if batch.count >= config.batchSize { send() }
+                    // The events array itself: `batch.count` copied the whole batch (its retains) per line.
+                    if batch.events.count >= config.batchSize { send() }
                 }
             }
             send()
