@@ -207,6 +207,38 @@ import Testing
         #expect(versions(140).last == #""v2""#)
     }
 
+    /// The engine runs a copy of the enrich filter on each filter worker. They share the registry
+    /// file: once one copy has read a new mapping, the other writes it from its next event on,
+    /// instead of re-reading on a clock of its own (old and new versions alternated for a second).
+    @Test func enrichCopiesSwitchToANewRegistryTogether() throws {
+        let path = try Self.registryFile("fraud: v1\n")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: path)
+        let config = try PipelineConfig.load(
+            text: "inputs: [{type: stdin}]\nfilters: [{type: enrich, model_version: {registry: \"\(path)\"}}]\noutputs: [{type: stdout}]\n",
+            file: "f.yml", environment: [:], catalog: StageCatalog.descriptors)
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let first = FilterChain(try PipelineBuilder.filters(config, logger: logger, hostName: "h"))
+        let second = FilterChain(try PipelineBuilder.filters(config, logger: logger, hostName: "h"))
+        func versions(_ chain: FilterChain, _ n: Int) -> [String?] {
+            var batch = (0..<n).map { _ in Self.json(#"{"model":"fraud"}"#) }
+            var scratch: [Event] = []
+            chain.run(&batch, scratch: &scratch)
+            return batch.map { Self.at($0.fields, "model_version") }
+        }
+        #expect(versions(first, 2) == [#""v1""#, #""v1""#] && versions(second, 2) == [#""v1""#, #""v1""#])
+        try "fraud: v2\n".write(toFile: path, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: path)
+        Thread.sleep(forTimeInterval: 1.1)
+        // The first copy looks at the file within 64 events; the second has looked at nothing since.
+        #expect(versions(first, 64).last == #""v2""#)
+        #expect(versions(second, 1) == [#""v2""#], "the second copy kept the old mapping")
+        // A name the registry does not know, and a number, get the default.
+        var other = [Self.json(#"{"model":"churn"}"#), Self.json(#"{"model":7}"#)]
+        var scratch: [Event] = []
+        second.run(&other, scratch: &scratch)
+        #expect(other.map { Self.at($0.fields, "model_version") } == [#""unknown""#, #""unknown""#])
+    }
+
     // MARK: mutate and drop
 
     @Test func mutateRenameCopyConvertRemove() throws {

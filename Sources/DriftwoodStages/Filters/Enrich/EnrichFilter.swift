@@ -19,6 +19,8 @@ public final class EnrichFilter: Filter {
     let constants: [ConstantMember]
     /// Where each constant's member sat in the last event (`Fields.setMember(_:member:hint:)`).
     let hints: UnsafeMutableBufferPointer<Int>
+    /// The registry's versions as prepared members, when the target is a top-level field.
+    let versionMembers: VersionMembers?
 
     /// A constant top-level field: its name, and the name's bytes followed by the value's JSON.
     struct ConstantMember {
@@ -56,6 +58,9 @@ public final class EnrichFilter: Filter {
             }
         }
         self.constants = constants
+        versionMembers = registry == nil ? nil : config.modelVersion.flatMap {
+            VersionMembers(nameField: $0.nameField, target: $0.target, defaultVersion: d)
+        }
         hints = .allocate(capacity: max(1, constants.count))
         hints.initialize(repeating: 0)
     }
@@ -96,6 +101,13 @@ public final class EnrichFilter: Filter {
                     if let error = registry.refreshIfChanged() {
                         logger.warning("keeping the previous model registry", metadata: ["error": "\(error)"])
                     }
+                }
+                registry.takeNewer()
+                if let versionMembers {
+                    versionMembers.apply(&event.fields, registry: registry)
+                    if config.host, !event.fields.set(Self.hostName, json: hostJSON) { conflict(&event.fields) }
+                    out.append(event)
+                    return
                 }
             }
             var version = fixedVersion ?? defaultVersion

@@ -1,6 +1,10 @@
 import DriftwoodCore
 import Foundation
+import Synchronization
 import Yams
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Model name → version, read from a YAML or JSON file, re-read when the file changes.
 public final class ModelRegistry {
@@ -16,15 +20,19 @@ public final class ModelRegistry {
     }
 
     public let path: String
-    private(set) var versions: [(name: [UInt8], json: [UInt8])] = []
-    private var lookup: [String: [UInt8]] = [:]
-    private var modified: Date?
-    private var lastCheck = Date.distantPast
+    /// The file as every filter worker's copy of the filter shares it.
+    let file: RegistryFile
+    /// The versions as this copy last took them from `file`, and their generation.
+    private(set) var table: RegistryTable
+    private var generation: Int
 
     public init(path: String) throws {
         self.path = path
-        try reload()
+        file = try RegistryFile.shared(path: path)
+        (generation, table) = file.current()
     }
+
+    var versions: [(name: [UInt8], json: [UInt8])] { table.versions }
 
     /// Reads a registry file: a mapping of model name to version (any scalar, read as a string).
     public static func load(path: String) throws -> [(String, String)] {
@@ -51,43 +59,145 @@ public final class ModelRegistry {
         return result
     }
 
-    /// Re-reads the file if it changed (checked at most once a second). A broken new version keeps
-    /// the old mapping.
+    /// Re-reads the file if it changed (checked at most once a second for all the copies that
+    /// share it). A broken new version keeps the old mapping.
     public func refreshIfChanged(now: Date = Date()) -> LoadError? {
-        guard now.timeIntervalSince(lastCheck) >= 1 else { return nil }
-        lastCheck = now
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let mtime = attributes?[.modificationDate] as? Date
-        guard mtime != modified else { return nil }
-        do {
-            try reload()
-            return nil
-        } catch let error as LoadError {
-            modified = mtime
-            return error
-        } catch {
-            return nil
-        }
+        let error = file.refreshIfDue(now: now)
+        takeNewer()
+        return error
     }
 
-    private func reload() throws {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        let pairs = try Self.load(path: path)
-        modified = attributes?[.modificationDate] as? Date
+    /// Takes the newest versions once another copy (or `refreshIfChanged`) has read them: one
+    /// load of a shared counter per event, so every worker switches within an event of the others
+    /// (each copy re-reading on its own clock made old and new versions alternate for a second).
+    @inline(__always)
+    public func takeNewer() {
+        if file.generation.load(ordering: .relaxed) != generation { (generation, table) = file.current() }
+    }
+
+    /// The version (as JSON text) of the model named by `value`, or nil.
+    public func version(for value: JSONValue) -> [UInt8]? {
+        let table = self.table
+        if table.versions.count <= 16 {
+            for v in table.versions where value.stringEquals(v.name) { return v.json }
+            return nil
+        }
+        return value.string.flatMap { table.lookup[$0] }
+    }
+
+    /// The index in `table.versions` of the model whose name is these bytes, or nil.
+    @inline(__always)
+    public func index(ofName name: UnsafeBufferPointer<UInt8>) -> Int? {
+        table.index(ofName: name)
+    }
+}
+
+/// One snapshot of a registry file's versions (never changed once made).
+public final class RegistryTable: Sendable {
+    public let versions: [(name: [UInt8], json: [UInt8])]
+    let lookup: [String: [UInt8]]
+    let indices: [String: Int]
+
+    init(_ pairs: [(String, String)]) {
         versions = pairs.map { name, version in
             var json: [UInt8] = []
             JSONWriter.appendString(version, to: &json)
             return (Array(name.utf8), json)
         }
-        lookup = Dictionary(versions.map { (String(decoding: $0.name, as: UTF8.self), $0.json) }, uniquingKeysWith: { a, _ in a })
+        var lookup: [String: [UInt8]] = [:]
+        var indices: [String: Int] = [:]
+        for (i, v) in versions.enumerated() {
+            let name = String(decoding: v.name, as: UTF8.self)
+            if lookup[name] == nil {
+                lookup[name] = v.json
+                indices[name] = i
+            }
+        }
+        self.lookup = lookup
+        self.indices = indices
     }
 
-    /// The version (as JSON text) of the model named by `value`, or nil.
-    public func version(for value: JSONValue) -> [UInt8]? {
-        if versions.count <= 16 {
-            for v in versions where value.stringEquals(v.name) { return v.json }
-            return nil
+    /// The index of the first entry named by these bytes.
+    func index(ofName name: UnsafeBufferPointer<UInt8>) -> Int? {
+        if versions.count > 16 { return indices[String(decoding: name, as: UTF8.self)] }
+        for (i, v) in versions.enumerated() where v.name.count == name.count {
+            if name.isEmpty || v.name.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) {
+                return i
+            }
         }
-        return value.string.flatMap { lookup[$0] }
+        return nil
+    }
+}
+
+/// A registry file read once for every enrich filter (and every worker's copy of one) that names
+/// it: re-read at most once a second when its modification time changes, each new mapping a new
+/// generation the copies take on their next event.
+final class RegistryFile: @unchecked Sendable {
+    let path: String
+    let generation = Atomic<Int>(0)
+    private let lock = NSLock()
+    private var table: RegistryTable
+    private var modified: Date?
+    private var lastCheck = Date.distantPast
+
+    nonisolated(unsafe) private static var files: [String: RegistryFile] = [:]
+    private static let filesLock = NSLock()
+
+    /// The shared file for `path`, read again now when it changed (so a pipeline built or
+    /// reloaded sees the file as it is, and a broken one is an error here).
+    static func shared(path: String) throws -> RegistryFile {
+        let key = FileAccess.absolute(path)
+        let file: RegistryFile? = filesLock.withLock { files[key] }
+        if let file {
+            try file.lock.withLock { try file.reloadIfModified() }
+            return file
+        }
+        let made = try RegistryFile(path: path)
+        return filesLock.withLock {
+            if let raced = files[key] { return raced }
+            files[key] = made
+            return made
+        }
+    }
+
+    private init(path: String) throws {
+        self.path = path
+        modified = Self.modificationDate(path)
+        table = RegistryTable(try ModelRegistry.load(path: path))
+    }
+
+    func current() -> (Int, RegistryTable) {
+        lock.withLock { (generation.load(ordering: .relaxed), table) }
+    }
+
+    /// Re-reads the file if it changed, at most once a second whoever asks; a broken version
+    /// keeps the mapping in use and is reported once (per change of the file).
+    func refreshIfDue(now: Date) -> ModelRegistry.LoadError? {
+        lock.withLock { () -> ModelRegistry.LoadError? in
+            guard now.timeIntervalSince(lastCheck) >= 1 else { return nil }
+            lastCheck = now
+            do {
+                try reloadIfModified()
+                return nil
+            } catch let error as ModelRegistry.LoadError {
+                return error
+            } catch {
+                return nil
+            }
+        }
+    }
+
+    /// Under `lock`.
+    private func reloadIfModified() throws {
+        let mtime = Self.modificationDate(path)
+        guard mtime != modified else { return }
+        // A broken file is reported once per change, and the last good mapping stays.
+        modified = mtime
+        table = RegistryTable(try ModelRegistry.load(path: path))
+        generation.add(1, ordering: .relaxed)
+    }
+
+    static func modificationDate(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 }
