@@ -19,8 +19,16 @@ import Metrics
 public final class DriftFilter: Filter {
     /// One feature's window in one group, and its alert state.
     struct FeatureState {
-        /// Owned by the group (`Group.windows`); read here without reference counting.
-        unowned(unsafe) let window: DriftWindow
+        /// Owned by the group (`Group.windows`); used here without reference counting (an
+        /// `unowned(unsafe)` reference was still retained and released around every call).
+        let windowRef: Unmanaged<DriftWindow>
+        var window: DriftWindow { windowRef.takeUnretainedValue() }
+
+        init(window: DriftWindow) { windowRef = .passUnretained(window) }
+
+        /// `window.add(bin:)` on the window as it is, without a retain.
+        @inline(__always)
+        func add(bin: Int) -> Double? { windowRef._withUnsafeGuaranteedRef { $0.add(bin: bin) } }
         /// The window's score once full.
         var score: Double?
         var alert = AlertLatch()
@@ -242,7 +250,7 @@ public final class DriftFilter: Filter {
         var full = 0
         var detected = false
         for f in 0..<featureCount {
-            if bins[f] >= 0, let score = states[f].window.add(bin: bins[f]) { states[f].score = score }
+            if bins[f] >= 0, let score = states[f].add(bin: bins[f]) { states[f].score = score }
             guard let score = states[f].score else { continue }
             json[n] = full == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")
             n += 1
@@ -312,7 +320,7 @@ public final class DriftFilter: Filter {
         var full = 0
         var over = 0
         for f in 0..<names.count {
-            if bins[f] >= 0, let score = states[f].window.add(bin: bins[f]) { states[f].score = score }
+            if bins[f] >= 0, let score = states[f].add(bin: bins[f]) { states[f].score = score }
             guard let score = states[f].score else { continue }
             full += 1
             if score > config.threshold {
