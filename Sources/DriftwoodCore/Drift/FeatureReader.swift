@@ -5,6 +5,10 @@ public final class FeatureReader {
     public let paths: PathSet
     let slots: UnsafeMutableBufferPointer<ValueSlot>
     let groupIndex: Int?
+    /// `binners` for the per-event loop, called without reference counting (a class reference
+    /// read from an array's buffer was retained and released around every call).
+    let binnerRefs: UnsafeMutableBufferPointer<Unmanaged<FeatureBinner>>
+    let featureCount: Int
 
     /// - Parameters:
     ///   - features: each feature's path and binner.
@@ -15,9 +19,15 @@ public final class FeatureReader {
         slots = .allocate(capacity: features.count + 1)
         slots.initialize(repeating: ValueSlot())
         groupIndex = groupBy.map { _ in features.count }
+        featureCount = features.count
+        binnerRefs = .allocate(capacity: max(1, features.count))
+        for (f, binner) in binners.enumerated() { (binnerRefs.baseAddress! + f).initialize(to: .passUnretained(binner)) }
     }
 
-    deinit { slots.deallocate() }
+    deinit {
+        slots.deallocate()
+        binnerRefs.deallocate()
+    }
 
     /// Fills `bins` (one per feature) with each feature's bin, or `FeatureBinner.missingBin` /
     /// `invalidBin`; returns true when at least one feature has a bin.
@@ -26,13 +36,14 @@ public final class FeatureReader {
         var counted = false
         fields.arena.withUnsafeBufferPointer { buf in
             guard let p = buf.baseAddress else { return }
-            binners.withUnsafeBufferPointer { binners in
-                for f in binners.indices {
-                    let slot = slots[f]
-                    let b = slot.found ? binners[f].bin(p, slot.range, isText: slot.isText) : FeatureBinner.missingBin
-                    bins[f] = b
-                    if b >= 0 { counted = true }
-                }
+            for f in 0..<featureCount {
+                let slot = slots[f]
+                let b =
+                    slot.found
+                    ? binnerRefs[f]._withUnsafeGuaranteedRef { $0.bin(p, slot.range, isText: slot.isText) }
+                    : FeatureBinner.missingBin
+                bins[f] = b
+                if b >= 0 { counted = true }
             }
         }
         return counted

@@ -484,7 +484,7 @@ extension DriftFilter: PreparingFilter {
         guard names.count <= Self.preparedFeatures, reader.binners.allSatisfy({ $0.binCount < Int(Int16.max) }) else {
             return nil
         }
-        return DriftPreparer(reader: reader.copy())
+        return DriftPreparer(reader: reader.copy(), findsDrift: config.annotate == .scores)
     }
 
     public var writesMembers: [[UInt8]]? { [Self.driftName.bytes, FieldPath.tags.components[0]] }
@@ -500,19 +500,25 @@ extension DriftFilter: PreparingFilter {
         let slot = ValueSlot(
             start: Int32(truncatingIfNeeded: group), end: Int32(truncatingIfNeeded: group >> 32),
             isText: flags & 2 != 0, found: flags & 1 != 0)
-        score(event, counted: flags & 4 != 0, groupSlot: slot, driftIndex: Int(flags >> 32) - 1, into: &out)
+        // 0: not looked for (found in the turn, if a `drift` member is written); 1: none; k + 2: at k.
+        let drift = Int(flags >> 32)
+        score(event, counted: flags & 4 != 0, groupSlot: slot, driftIndex: drift == 0 ? nil : drift - 2, into: &out)
     }
 }
 
 /// Reads a drift filter's part of an event ahead of its turn, on one filter worker: each
-/// feature's bin, where the `group_by` value is, and where the event's `drift` member is.
+/// feature's bin, where the `group_by` value is, and (with `annotate: scores`, which writes a
+/// `drift` member into every scored event) where the event's `drift` member is; otherwise the
+/// turn looks for it in the rare event it writes one to, instead of every event here.
 final class DriftPreparer: EventPreparer {
     let reader: FeatureReader
     let bins: UnsafeMutableBufferPointer<Int>
     var driftHint = 0
+    let findsDrift: Bool
 
-    init(reader: FeatureReader) {
+    init(reader: FeatureReader, findsDrift: Bool) {
         self.reader = reader
+        self.findsDrift = findsDrift
         bins = .allocate(capacity: DriftFilter.preparedFeatures)
         bins.initialize(repeating: FeatureBinner.missingBin)
     }
@@ -534,8 +540,8 @@ final class DriftPreparer: EventPreparer {
         }
         let slot = reader.groupSlot
         let group = UInt64(UInt32(bitPattern: slot.start)) | UInt64(UInt32(bitPattern: slot.end)) << 32
-        let driftIndex = event.fields.memberIndex(DriftFilter.driftName.bytes, hint: &driftHint) ?? -1
-        let flags: UInt64 = (slot.found ? 1 : 0) | (slot.isText ? 2 : 0) | (counted ? 4 : 0) | UInt64(driftIndex + 1) << 32
+        let drift = findsDrift ? (event.fields.memberIndex(DriftFilter.driftName.bytes, hint: &driftHint) ?? -1) + 2 : 0
+        let flags: UInt64 = (slot.found ? 1 : 0) | (slot.isText ? 2 : 0) | (counted ? 4 : 0) | UInt64(drift) << 32
         prepared.words = (low, high, group, flags)
         return prepared
     }
