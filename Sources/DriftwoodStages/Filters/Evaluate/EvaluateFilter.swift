@@ -62,6 +62,20 @@ public final class EvaluateFilter: Filter {
         case noGroup = "no_group"
         case invalidPrediction = "invalid_prediction"
         case invalidLabel = "invalid_label"
+
+        /// The position in `allCases` (which builds an array on every use).
+        var index: Int {
+            switch self {
+            case .expired: 0
+            case .evicted: 1
+            case .duplicateLabel: 2
+            case .duplicatePrediction: 3
+            case .noID: 4
+            case .noGroup: 5
+            case .invalidPrediction: 6
+            case .invalidLabel: 7
+            }
+        }
     }
 
     /// `evaluation` of a completing label: how the prediction was written (`PendingJoins.Entry.flags`).
@@ -86,7 +100,10 @@ public final class EvaluateFilter: Filter {
     @exclusivity(unchecked) var warned: Set<String> = []
     /// The pending count as `driftwood_evaluate_pending` last had it.
     @exclusivity(unchecked) var recordedPending = 0
-    let unmatched: [Reason: Counter]
+    /// `driftwood_evaluate_unmatched_total` by reason, in `Reason.allCases` order.
+    let unmatched: [Counter]
+    /// The reasons whose first occurrence was logged, in `Reason.allCases` order.
+    @exclusivity(unchecked) var warnedReasons = [Bool](repeating: false, count: Reason.allCases.count)
     let pendingGauge: Gauge
     let performanceAlertCounter: Counter
     let fairnessAlertCounter: Counter
@@ -110,9 +127,8 @@ public final class EvaluateFilter: Filter {
         let (seconds, attoseconds) = config.pendingTTL.components
         ttlMilliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
         pending = PendingJoins(max: config.pendingMax, ttlMilliseconds: ttlMilliseconds)
-        var counters: [Reason: Counter] = [:]
-        for r in Reason.allCases { counters[r] = ModelMetrics.unmatched(stage: environment.id, reason: r.rawValue, factory: factory) }
-        unmatched = counters
+        precondition(Reason.allCases.enumerated().allSatisfy { $0.offset == $0.element.index })
+        unmatched = Reason.allCases.map { ModelMetrics.unmatched(stage: environment.id, reason: $0.rawValue, factory: factory) }
         pendingGauge = ModelMetrics.pending(stage: environment.id, factory: factory)
         performanceAlertCounter = ModelMetrics.alerts(type: Self.performanceType, factory: factory)
         fairnessAlertCounter = ModelMetrics.alerts(type: Self.fairnessType, factory: factory)
@@ -362,11 +378,13 @@ public final class EvaluateFilter: Filter {
         lost.removeAll(keepingCapacity: true)
     }
 
-    /// Counts an event or entry not used; logs the first of each reason.
-    func count(_ reason: Reason, _ what: String?) {
-        unmatched[reason]!.increment()
-        if let what, !warned.contains(reason.rawValue) {
-            warned.insert(reason.rawValue)
+    /// Counts an event or entry not used; logs the first of each reason. `what` is only made for
+    /// that first one (an eviction a prediction, once the join is full, built its text each time).
+    func count(_ reason: Reason, _ describe: @autoclosure () -> String?) {
+        let k = reason.index
+        unmatched[k].increment()
+        if !warnedReasons[k], let what = describe() {
+            warnedReasons[k] = true
             logger.warning(
                 "evaluate: \(what) is not used (counted in driftwood_evaluate_unmatched_total{reason=\"\(reason.rawValue)\"}; logged once)",
                 metadata: ["stage": "\(stage)"])
