@@ -15,9 +15,10 @@ import Glibc
 /// the re-read events are counted twice, none is lost). About every `interval` seconds it takes
 /// a snapshot on that thread (the filters' bytes only) and hands it to a writer thread
 /// (envelope and checksum, temp file, fsync, rename); `finish` saves the last one synchronously
-/// at stop. A large state is snapshotted less often: never more than 5% (`costFactor`) of the
-/// filters' time goes to snapshots (a join of a million pending predictions, ~50 MB, takes some
-/// tens of milliseconds), so checkpoints then move a little less often.
+/// at stop. A large state is snapshotted less often: a snapshot waits at least `costFactor` times
+/// as long as the last one took to make or to write (whichever was longer), so no more than ~5%
+/// of the time goes to either (a join of a million pending predictions, ~65 MB, takes some tens
+/// of milliseconds to make and more to write and fsync), and checkpoints then move less often.
 final class FilterStateKeeper: @unchecked Sendable {
     struct Entry {
         let id: String
@@ -97,7 +98,8 @@ final class FilterStateKeeper: @unchecked Sendable {
         }
         unsavedBatches += 1
         let since = ContinuousClock.now - lastSnapshot
-        if since >= .seconds(interval), since >= lastCost * Self.costFactor { snapshot() }
+        let cost = max(lastCost, .nanoseconds(writer.lastWriteNanoseconds.load(ordering: .relaxed)))
+        if since >= .seconds(interval), since >= cost * Self.costFactor { snapshot() }
     }
 
     /// No batch came for a while: save what is unsaved, so checkpoints can move.
@@ -143,6 +145,8 @@ final class StateFileWriter: @unchecked Sendable {
     let directory: String
     let logger: Logger
     private let waiting = Mutex<(job: Job?, running: Bool)>((nil, false))
+    /// How long writing the last job took (files, fsyncs, renames), for the keeper's spacing.
+    let lastWriteNanoseconds = Atomic<Int>(0)
     private let done = DispatchSemaphore(value: 0)
     private let queue = DispatchQueue(label: "driftwood.state")
     private var failures = 0
@@ -180,7 +184,10 @@ final class StateFileWriter: @unchecked Sendable {
             }
             guard let job else { return }
             var ok = true
+            let started = ContinuousClock.now
             for file in job.files where !save(file) { ok = false }
+            let took = (ContinuousClock.now - started).components
+            lastWriteNanoseconds.store(Int(took.seconds) * 1_000_000_000 + Int(took.attoseconds / 1_000_000_000), ordering: .relaxed)
             // Even when a write failed: the checkpoint must move (the events were delivered);
             // the state is then older than it, which a restart counts as lost from the window.
             for a in job.acknowledgements { a.settle(1) }
