@@ -32,8 +32,6 @@ public final class ModelRegistry {
         (generation, table) = file.current()
     }
 
-    var versions: [(name: [UInt8], json: [UInt8])] { table.versions }
-
     /// Reads a registry file: a mapping of model name to version (any scalar, read as a string).
     public static func load(path: String) throws -> [(String, String)] {
         let text: String
@@ -82,7 +80,7 @@ public final class ModelRegistry {
             for v in table.versions where value.stringEquals(v.name) { return v.json }
             return nil
         }
-        return value.string.flatMap { table.lookup[$0] }
+        return value.string.flatMap { table.indices[$0] }.map { table.versions[$0].json }
     }
 
     /// The index in `table.versions` of the model whose name is these bytes, or nil.
@@ -95,7 +93,7 @@ public final class ModelRegistry {
 /// One snapshot of a registry file's versions (never changed once made).
 public final class RegistryTable: Sendable {
     public let versions: [(name: [UInt8], json: [UInt8])]
-    let lookup: [String: [UInt8]]
+    /// The first entry of each name, for registries of more than 16.
     let indices: [String: Int]
 
     init(_ pairs: [(String, String)]) {
@@ -104,16 +102,11 @@ public final class RegistryTable: Sendable {
             JSONWriter.appendString(version, to: &json)
             return (Array(name.utf8), json)
         }
-        var lookup: [String: [UInt8]] = [:]
         var indices: [String: Int] = [:]
         for (i, v) in versions.enumerated() {
             let name = String(decoding: v.name, as: UTF8.self)
-            if lookup[name] == nil {
-                lookup[name] = v.json
-                indices[name] = i
-            }
+            if indices[name] == nil { indices[name] = i }
         }
-        self.lookup = lookup
         self.indices = indices
     }
 
