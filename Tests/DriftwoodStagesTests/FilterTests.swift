@@ -179,32 +179,40 @@ import Testing
         #expect(Self.at(plain, "model_version") == #""unknown""#)
     }
 
-    @Test func enrichRegistryChangeIsPickedUp() throws {
-        let path = try Self.registryFile("fraud: v1\n")
-        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: path)
+    /// A pipeline whose one filter enriches from the registry at `path`, as the engine builds
+    /// it for one filter worker (call again for another worker's copy).
+    static func registryChain(_ path: String) throws -> FilterChain {
         let config = try PipelineConfig.load(
             text: "inputs: [{type: stdin}]\nfilters: [{type: enrich, model_version: {registry: \"\(path)\"}}]\noutputs: [{type: stdout}]\n",
             file: "f.yml", environment: [:], catalog: StageCatalog.descriptors)
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        let chain = FilterChain(try PipelineBuilder.filters(config, logger: logger, hostName: "h"))
-        func versions(_ n: Int) -> [String?] {
-            var batch = (0..<n).map { _ in Self.json(#"{"model":"fraud"}"#) }
-            var scratch: [Event] = []
-            chain.run(&batch, scratch: &scratch)
-            return batch.map { Self.at($0.fields, "model_version") }
-        }
-        #expect(versions(3) == Array(repeating: #""v1""#, count: 3))
+        return FilterChain(try PipelineBuilder.filters(config, logger: logger, hostName: "h"))
+    }
+
+    /// The `model_version` `chain` gives `n` events of model `fraud`.
+    static func versions(_ chain: FilterChain, _ n: Int) -> [String?] {
+        var batch = (0..<n).map { _ in json(#"{"model":"fraud"}"#) }
+        var scratch: [Event] = []
+        chain.run(&batch, scratch: &scratch)
+        return batch.map { at($0.fields, "model_version") }
+    }
+
+    @Test func enrichRegistryChangeIsPickedUp() throws {
+        let path = try Self.registryFile("fraud: v1\n")
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: path)
+        let chain = try Self.registryChain(path)
+        #expect(Self.versions(chain, 3) == Array(repeating: #""v1""#, count: 3))
         try "fraud: v2\n".write(toFile: path, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: path)
         Thread.sleep(forTimeInterval: 1.2)
-        let after = versions(140)
+        let after = Self.versions(chain, 140)
         #expect(after.last == #""v2""#, "the rewritten registry was not picked up")
         #expect(after.allSatisfy { $0 == #""v1""# || $0 == #""v2""# })
         // A broken rewrite keeps the previous mapping.
         try "fraud: [unclosed\n".write(toFile: path, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: 60)], ofItemAtPath: path)
         Thread.sleep(forTimeInterval: 1.2)
-        #expect(versions(140).last == #""v2""#)
+        #expect(Self.versions(chain, 140).last == #""v2""#)
     }
 
     /// The engine runs a copy of the enrich filter on each filter worker. They share the registry
@@ -213,25 +221,15 @@ import Testing
     @Test func enrichCopiesSwitchToANewRegistryTogether() throws {
         let path = try Self.registryFile("fraud: v1\n")
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -3600)], ofItemAtPath: path)
-        let config = try PipelineConfig.load(
-            text: "inputs: [{type: stdin}]\nfilters: [{type: enrich, model_version: {registry: \"\(path)\"}}]\noutputs: [{type: stdout}]\n",
-            file: "f.yml", environment: [:], catalog: StageCatalog.descriptors)
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        let first = FilterChain(try PipelineBuilder.filters(config, logger: logger, hostName: "h"))
-        let second = FilterChain(try PipelineBuilder.filters(config, logger: logger, hostName: "h"))
-        func versions(_ chain: FilterChain, _ n: Int) -> [String?] {
-            var batch = (0..<n).map { _ in Self.json(#"{"model":"fraud"}"#) }
-            var scratch: [Event] = []
-            chain.run(&batch, scratch: &scratch)
-            return batch.map { Self.at($0.fields, "model_version") }
-        }
-        #expect(versions(first, 2) == [#""v1""#, #""v1""#] && versions(second, 2) == [#""v1""#, #""v1""#])
+        let first = try Self.registryChain(path)
+        let second = try Self.registryChain(path)
+        #expect(Self.versions(first, 2) == [#""v1""#, #""v1""#] && Self.versions(second, 2) == [#""v1""#, #""v1""#])
         try "fraud: v2\n".write(toFile: path, atomically: false, encoding: .utf8)
         try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: path)
         Thread.sleep(forTimeInterval: 1.1)
         // The first copy looks at the file within 64 events; the second has looked at nothing since.
-        #expect(versions(first, 64).last == #""v2""#)
-        #expect(versions(second, 1) == [#""v2""#], "the second copy kept the old mapping")
+        #expect(Self.versions(first, 64).last == #""v2""#)
+        #expect(Self.versions(second, 1) == [#""v2""#], "the second copy kept the old mapping")
         // A name the registry does not know, and a number, get the default.
         var other = [Self.json(#"{"model":"churn"}"#), Self.json(#"{"model":7}"#)]
         var scratch: [Event] = []
