@@ -1,4 +1,4 @@
-# Sourced by the bench scripts (run.sh, w2.sh, drift.sh, w1_file.sh, evaluate.sh, status.sh,
+# Sourced by the bench scripts (run.sh, w2.sh, w2_file.sh, drift.sh, w1_file.sh, evaluate.sh, status.sh,
 # kafka.sh). Expects ROOT and HERE to be set by the script, and WORK, LINES and a `say` function
 # either set by the script or by `bench_setup`.
 
@@ -56,4 +56,38 @@ core_link_probe() {
   else
     say "no gcc: runs are not annotated with bench/core_link's round trip"
   fi
+}
+
+# Prints a TCP port of 127.0.0.1 that is free now (for a sink the script starts).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Waits up to 5 s until something accepts connections on 127.0.0.1:PORT.
+wait_for_port() {
+  for _ in $(seq 50); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2> /dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Writes the peers' driftwood pipeline (driftwood-w1.yml / driftwood-w2.yml) to FILE: the file
+# input reading INPUT from its beginning, parse json, enrich model_version 1.4.2, state under
+# DIR/state, and the `outputs:` entries read from stdin (already indented as list items).
+peers_pipeline() {
+  local file=$1 dir=$2 name=$3
+  {
+    echo "# the peers' $name"
+    echo "data_dir: \"$dir/state\""
+    echo "inputs:"
+    echo "  - type: file"
+    echo "    paths: [\"$INPUT\"]"
+    echo "    start_at: beginning"
+    echo "filters:"
+    echo "  - {type: parse, format: json, remove_source: true}"
+    echo "  - {type: enrich, fields: {model_version: \"1.4.2\"}}"
+    echo "outputs:"
+    cat
+  } > "$file"
 }

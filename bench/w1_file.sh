@@ -41,17 +41,7 @@ for rep in $(seq "$REPS"); do
     say "no rsyslogd at $RSYSLOGD (apt-get install rsyslog): driftwood alone"
   fi
   d="$WORK/driftwood-w1"; rm -rf "$d"; mkdir -p "$d"
-  cat > "$d/pipeline.yml" <<YAML
-# the peers' driftwood-w1.yml
-data_dir: "$d/state"
-inputs:
-  - type: file
-    paths: ["$INPUT"]
-    start_at: beginning
-filters:
-  - {type: parse, format: json, remove_source: true}
-  - {type: enrich, fields: {model_version: "1.4.2"}}
-outputs:
+  peers_pipeline "$d/pipeline.yml" "$d" driftwood-w1.yml <<YAML
   - {type: jsonl, path: "$d/out.jsonl"}
 YAML
   python3 "$HERE/run_peer.py" --name driftwood --mode file --expect "$LINES" --input "$INPUT" \

@@ -37,14 +37,11 @@ gcc -O2 -pthread -o "$SINK_BIN" "$HERE/es_null_sink.c" -lz
 model_log_input
 
 # The sink on a free port of 127.0.0.1; ended by its PID when this script ends.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+PORT=$(free_port)
 "$SINK_BIN" --port "$PORT" --check '"model_version":"1.4.2"' 2> "$WORK/sink.log" &
 SINK_PID=$!
 trap 'kill "$SINK_PID" 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-  python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$PORT),1)" 2>/dev/null && break
-  sleep 0.1
-done
+wait_for_port "$PORT" || say "the sink did not start (log: $WORK/sink.log)"
 
 cat > "$WORK/pipeline-w2.yml" <<EOF
 # written by bench/w2.sh

@@ -43,10 +43,10 @@ trap stop_sink EXIT
 run_one() {
   local name=$1; shift
   local port
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  port=$(free_port)
   "$SINK_BIN" --port "$port" 2> "$WORK/sink-$name.log" &
   SINK=$!
-  for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+  wait_for_port "$port" || say "the sink did not start (log: $WORK/sink-$name.log)"
   cat "$INPUT" > /dev/null
   local before after
   before=$([ -n "${BENCH_CORE_LINK:-}" ] && "$BENCH_CORE_LINK" || echo null)
@@ -75,17 +75,7 @@ for rep in $(seq "$REPS"); do
     say "no Fluent Bit (set FLUENT_BIT to a fluent-bit binary): driftwood alone"
   fi
   rm -rf "$d"; mkdir -p "$d"
-  cat > "$d/pipeline.yml" <<YAML
-# the peers' driftwood-w2.yml
-data_dir: "$d/state"
-inputs:
-  - type: file
-    paths: ["$INPUT"]
-    start_at: beginning
-filters:
-  - {type: parse, format: json, remove_source: true}
-  - {type: enrich, fields: {model_version: "1.4.2"}}
-outputs:
+  peers_pipeline "$d/pipeline.yml" "$d" driftwood-w2.yml <<YAML
   - type: elasticsearch
     hosts: ["http://127.0.0.1:\${BENCH_ES_PORT}"]
     index: bench
