@@ -37,11 +37,7 @@ public struct AlertmanagerConfig: StageConfig {
             }
             labels.append((name, node.string ?? ""))
         }
-        resendInterval = c.duration("resend_interval", default: .seconds(60))
-        if resendInterval <= .zero {
-            c.error("must be longer than 0", at: c.node("resend_interval"), key: "resend_interval")
-            resendInterval = .seconds(60)
-        }
+        resendInterval = c.positiveDuration("resend_interval", default: .seconds(60))
         auth = c.httpAuth(bearer: true, apiKey: false)
         tls = c.tlsOptions()
         timeouts = c.httpTimeouts()

@@ -73,18 +73,19 @@ extension ConfigObject {
             b.error("must be at least 1KiB", at: b.node("max_bytes"), key: "max_bytes")
             batch.maxBytes = 1024
         }
-        batch.timeout = b.duration("timeout", default: .seconds(1))
-        if batch.timeout <= .zero {
-            b.error("must be longer than 0", at: b.node("timeout"), key: "timeout")
-            batch.timeout = .seconds(1)
-        }
-        batch.idle = b.duration("idle", default: .milliseconds(50))
-        if batch.idle <= .zero {
-            b.error("must be longer than 0", at: b.node("idle"), key: "idle")
-            batch.idle = .milliseconds(50)
-        }
+        batch.timeout = b.positiveDuration("timeout", default: .seconds(1))
+        batch.idle = b.positiveDuration("idle", default: .milliseconds(50))
         b.finish()
         return batch
+    }
+
+    /// The duration at `key`; a zero or negative one is an error ("must be longer than 0") and
+    /// gives `default`.
+    func positiveDuration(_ key: String, default value: Duration) -> Duration {
+        let d = duration(key, default: value)
+        guard d <= .zero else { return d }
+        error("must be longer than 0", at: node(key), key: key)
+        return value
     }
 
     /// `concurrency:` (requests in flight at once), 1 to 64.
@@ -103,12 +104,8 @@ extension ConfigObject {
         var maximum = Duration.seconds(30)
         var maxAttempts: Int?
         if let r = object("retry") {
-            initial = r.duration("initial_backoff", default: initial)
+            initial = r.positiveDuration("initial_backoff", default: initial)
             maximum = r.duration("max_backoff", default: maximum)
-            if initial <= .zero {
-                r.error("must be longer than 0", at: r.node("initial_backoff"), key: "initial_backoff")
-                initial = .milliseconds(100)
-            }
             if maximum < initial {
                 r.error("must not be shorter than initial_backoff", at: r.node("max_backoff"), key: "max_backoff")
                 maximum = initial
@@ -160,11 +157,8 @@ extension ConfigObject {
     func httpTimeouts() -> HTTPTimeouts {
         var timeouts = HTTPTimeouts(connect: .seconds(5), request: .seconds(60))
         guard let t = object("timeouts") else { return timeouts }
-        timeouts.connect = t.duration("connect", default: .seconds(5))
-        timeouts.request = t.duration("request", default: .seconds(60))
-        for (key, value) in [("connect", timeouts.connect), ("request", timeouts.request)] where value <= .zero {
-            t.error("must be longer than 0", at: t.node(key), key: key)
-        }
+        timeouts.connect = t.positiveDuration("connect", default: .seconds(5))
+        timeouts.request = t.positiveDuration("request", default: .seconds(60))
         t.finish()
         return timeouts
     }
