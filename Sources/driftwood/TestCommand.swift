@@ -50,12 +50,11 @@ struct TestCommand: ParsableCommand {
             environment: StageEnvironment(
                 id: "test", pipelineName: config.name, dataDir: config.dataDir, logger: logger, hostName: hostName),
             fd: fd)
-        var scratch: [Event] = []
         var out: [UInt8] = []
         var failure: Error?
         do {
             try reader.run { batch in
-                chain.run(&batch.events, scratch: &scratch)
+                chain.run(&batch.events)
                 out.removeAll(keepingCapacity: true)
                 StdoutOutput.encode(batch.events, pretty: false, into: &out)
                 if explain {

@@ -27,8 +27,7 @@ import Testing
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         let chain = FilterChain(try PipelineBuilder.filters(config, logger: logger, hostName: "test-host"))
         var batch = events
-        var scratch: [Event] = []
-        chain.run(&batch, scratch: &scratch)
+        chain.run(&batch)
         return batch.map(\.fields)
     }
 
@@ -192,8 +191,7 @@ import Testing
     /// The `model_version` `chain` gives `n` events of model `fraud`.
     static func versions(_ chain: FilterChain, _ n: Int) -> [String?] {
         var batch = (0..<n).map { _ in json(#"{"model":"fraud"}"#) }
-        var scratch: [Event] = []
-        chain.run(&batch, scratch: &scratch)
+        chain.run(&batch)
         return batch.map { at($0.fields, "model_version") }
     }
 
@@ -232,8 +230,7 @@ import Testing
         #expect(Self.versions(second, 1) == [#""v2""#], "the second copy kept the old mapping")
         // A name the registry does not know, and a number, get the default.
         var other = [Self.json(#"{"model":"churn"}"#), Self.json(#"{"model":7}"#)]
-        var scratch: [Event] = []
-        second.run(&other, scratch: &scratch)
+        second.run(&other)
         #expect(other.map { Self.at($0.fields, "model_version") } == [#""unknown""#, #""unknown""#])
     }
 

@@ -16,10 +16,15 @@ public final class FilterChain: @unchecked Sendable {
     let metrics: [StageMetrics]
     /// Events this chain's filters removed, for the end-of-run summary.
     public let droppedTotal = EventCount()
-    /// The chunk of events between two filters, what the filter in hand made of it, and each
-    /// one's index in the batch (`runStage`). Reused from batch to batch.
-    var chunk: [Event] = []
+    /// The batch's events while the filters work on them, and the chunk of events between two
+    /// filters: raw memory, so an event moves in and out without anything left in its place (a
+    /// slot of an array must always hold an event: moving one out meant writing `Event.empty`
+    /// there and destroying that later, four reference counts per event and filter).
+    var input = EventSlots()
+    var chunk = EventSlots()
+    /// What the filter in hand made of the chunk; every filter appends to an array.
     var next: [Event] = []
+    /// Each event's index in the batch while it is known (`runStage`). Reused from batch to batch.
     var origins: [Int] = []
     var nextOrigins: [Int] = []
     /// Events into and out of each filter during one `run`, reported once per batch.
@@ -68,6 +73,8 @@ public final class FilterChain: @unchecked Sendable {
     deinit {
         aheadIndex.deallocate()
         counts.deallocate()
+        input.free()
+        chunk.free()
     }
 
     /// Events that go through the filters together: few enough that their bytes stay in the
@@ -76,11 +83,10 @@ public final class FilterChain: @unchecked Sendable {
 
     /// Applies every filter to `batch` (or the filters in `range`); events whose `when` does not
     /// match pass a filter unchanged.
-    public func run(_ batch: inout [Event], scratch: inout [Event], stages range: Range<Int>? = nil) {
+    public func run(_ batch: inout [Event], stages range: Range<Int>? = nil) {
         let range = range ?? stages.indices
         guard !range.isEmpty else { return }
         for k in range { counts[k] = (0, 0) }
-        scratch.removeAll(keepingCapacity: true)
         // Leaving the stateless stages: read ahead for the stateful ones. Entering the stateful
         // stages: use what was read (it matches the batch event for event).
         let preparing = !ahead.isEmpty && range.upperBound == split
@@ -88,31 +94,36 @@ public final class FilterChain: @unchecked Sendable {
         if preparing || !usesPrepared {
             for a in prepared.indices { prepared[a].removeAll(keepingCapacity: true) }
         }
+        // The batch's events go to `input` and come back through the last filter, in order.
         let total = batch.count
-        batch.withUnsafeMutableBufferPointer { events in
-            guard let base = events.baseAddress else { return }
-            var start = 0
-            while start < total {
-                let end = min(start + Self.chunkSize, total)
-                // Each event is moved, never copied: no reference counting per event. The
-                // moved-from slots get `Event.empty`, which owns no memory.
-                for i in start..<end {
-                    chunk.append((base + i).move())
-                    origins.append(usesPrepared ? i : -1)
+        input.take(&batch)
+        var start = 0
+        while start < total {
+            let end = min(start + Self.chunkSize, total)
+            if usesPrepared { origins.append(contentsOf: start..<end) }
+            var source = input.base + start
+            var count = end - start
+            for k in range {
+                if k == range.upperBound - 1 {
+                    let before = batch.count
+                    runStage(k, source, count, into: &batch, tracksOrigins: usesPrepared)
+                    if preparing { prepareChunk(batch, from: before) }
+                } else {
+                    runStage(k, source, count, into: &next, tracksOrigins: usesPrepared)
+                    chunk.count = 0
+                    chunk.take(&next)
+                    source = chunk.base
+                    count = chunk.count
                 }
-                (base + start).initialize(repeating: Event.empty, count: end - start)
-                for k in range { runStage(k, tracksOrigins: usesPrepared) }
-                if preparing { prepareChunk() }
-                Self.moveAll(from: &chunk, to: &scratch)
-                origins.removeAll(keepingCapacity: true)
-                start = end
             }
+            chunk.count = 0
+            origins.removeAll(keepingCapacity: true)
+            start = end
         }
+        input.count = 0
         if usesPrepared {
             for a in prepared.indices { prepared[a].removeAll(keepingCapacity: true) }
         }
-        batch.removeAll(keepingCapacity: true)
-        swap(&batch, &scratch)
         for k in range {
             let m = metrics[k]
             let (eventsIn, eventsOut) = counts[k]
@@ -126,24 +137,28 @@ public final class FilterChain: @unchecked Sendable {
         }
     }
 
-    /// What each filter prepared ahead reads from the events of `chunk`: one call per preparer
-    /// and chunk, reading the events in place (a call per event through the protocol copied
-    /// each event, and retained the preparer).
-    private func prepareChunk() {
-        for a in ahead.indices {
-            let preparer = ahead[a].preparer
-            chunk.withUnsafeBufferPointer { preparer.prepare($0, into: &prepared[a]) }
+    /// What each filter prepared ahead reads from the events of the chunk just filtered
+    /// (`batch[from...]`): one call per preparer and chunk, reading the events in place (a call
+    /// per event through the protocol copied each event, and retained the preparer).
+    private func prepareChunk(_ batch: [Event], from: Int) {
+        batch.withUnsafeBufferPointer { events in
+            let events = UnsafeBufferPointer(rebasing: events[from...])
+            for a in ahead.indices { ahead[a].preparer.prepare(events, into: &prepared[a]) }
         }
     }
 
-    /// Runs stage `k` over `chunk`, in place. With `tracksOrigins`, `origins` keeps each event's
-    /// index in the batch while a filter turns it into exactly one event (-1 after that: which of
-    /// several is the one that came in is not known), so prepared filters find their reading.
-    private func runStage(_ k: Int, tracksOrigins: Bool) {
+    /// Runs stage `k` over the `count` events at `source`, moving each out, and appends what it
+    /// makes of them to `out`. With `tracksOrigins`, `origins` keeps each event's index in the
+    /// batch while a filter turns it into exactly one event (-1 after that: which of several is
+    /// the one that came in is not known), so prepared filters find their reading.
+    private func runStage(
+        _ k: Int, _ source: UnsafeMutablePointer<Event>, _ count: Int, into out: inout [Event], tracksOrigins: Bool
+    ) {
         let filter = stages[k].filter
         let when = stages[k].when
         let a = aheadIndex[k]
-        counts[k].in += chunk.count
+        let before = out.count
+        counts[k].in += count
         // The readings and origins are read through pointers taken once: an array in a property
         // read inside the loop would be retained and released around every call of a filter.
         var origins: [Int] = []
@@ -152,15 +167,15 @@ public final class FilterChain: @unchecked Sendable {
             if a >= 0 && tracksOrigins {
                 let preparedFilter = ahead[a].filter
                 prepared[a].withUnsafeBufferPointer { readings in
-                    applyStage(filter, when, preparedFilter, readings, origins, tracksOrigins: tracksOrigins)
+                    applyStage(filter, when, preparedFilter, readings, origins, source, count, &out, tracksOrigins)
                 }
             } else {
-                applyStage(filter, when, nil, UnsafeBufferPointer(start: nil, count: 0), origins, tracksOrigins: tracksOrigins)
+                applyStage(
+                    filter, when, nil, UnsafeBufferPointer(start: nil, count: 0), origins, source, count, &out,
+                    tracksOrigins)
             }
         }
-        counts[k].out += next.count
-        chunk.removeAll(keepingCapacity: true)
-        swap(&chunk, &next)
+        counts[k].out += out.count - before
         if tracksOrigins {
             origins.removeAll(keepingCapacity: true)
             self.origins = nextOrigins
@@ -170,45 +185,70 @@ public final class FilterChain: @unchecked Sendable {
         }
     }
 
-    /// `runStage`'s loop: each event of `chunk` through the filter (or past it, when its `when`
-    /// does not match), into `next`.
+    /// `runStage`'s loop: each event through the filter (or past it, when its `when` does not
+    /// match).
     @inline(__always)
     private func applyStage(
         _ filter: any Filter, _ when: Condition?, _ preparedFilter: (any PreparingFilter)?,
-        _ readings: UnsafeBufferPointer<Preparation>, _ origins: UnsafeBufferPointer<Int>, tracksOrigins: Bool
+        _ readings: UnsafeBufferPointer<Preparation>, _ origins: UnsafeBufferPointer<Int>,
+        _ source: UnsafeMutablePointer<Event>, _ count: Int, _ out: inout [Event], _ tracksOrigins: Bool
     ) {
-        chunk.withUnsafeMutableBufferPointer { events in
-            guard let base = events.baseAddress else { return }
-            for i in 0..<events.count {
-                let event = (base + i).move()
-                let before = next.count
-                if let when, !when.matches(event.fields) {
-                    next.append(event)
-                } else if let preparedFilter, origins[i] >= 0 {
-                    preparedFilter.apply(event, prepared: readings[origins[i]], into: &next)
+        for i in 0..<count {
+            let event = (source + i).move()
+            let before = out.count
+            if let when, !when.matches(event.fields) {
+                out.append(event)
+            } else if let preparedFilter, origins[i] >= 0 {
+                preparedFilter.apply(event, prepared: readings[origins[i]], into: &out)
+            } else {
+                filter.apply(event, into: &out)
+            }
+            if tracksOrigins {
+                let made = out.count - before
+                if made == 1 {
+                    nextOrigins.append(origins[i])
                 } else {
-                    filter.apply(event, into: &next)
-                }
-                if tracksOrigins {
-                    let made = next.count - before
-                    if made == 1 {
-                        nextOrigins.append(origins[i])
-                    } else {
-                        for _ in 0..<made { nextOrigins.append(-1) }
-                    }
+                    for _ in 0..<made { nextOrigins.append(-1) }
                 }
             }
-            base.initialize(repeating: Event.empty, count: events.count)
+        }
+    }
+}
+
+/// Events in raw memory (`FilterChain`): slots `0..<count` hold events, the rest nothing.
+struct EventSlots {
+    private(set) var base: UnsafeMutablePointer<Event>
+    private(set) var capacity: Int
+    /// Set to 0 by whoever moved every event out.
+    var count = 0
+
+    init(capacity: Int = FilterChain.chunkSize) {
+        base = .allocate(capacity: capacity)
+        self.capacity = capacity
+    }
+
+    /// Appends every event of `array`, in order, leaving it empty with its capacity: popping
+    /// from the end moves each one out without leaving anything in its place.
+    mutating func take(_ array: inout [Event]) {
+        let n = array.count
+        if count + n > capacity {
+            let grown = UnsafeMutablePointer<Event>.allocate(capacity: max(count + n, 2 * capacity))
+            grown.moveInitialize(from: base, count: count)
+            base.deallocate()
+            base = grown
+            capacity = max(count + n, 2 * capacity)
+        }
+        let first = count
+        count += n
+        var i = n
+        while let event = array.popLast() {
+            i -= 1
+            (base + first + i).initialize(to: event)
         }
     }
 
-    /// Appends the events of `from` to `to`, moving them, and leaves `from` empty.
-    private static func moveAll(from: inout [Event], to: inout [Event]) {
-        from.withUnsafeMutableBufferPointer { events in
-            guard let base = events.baseAddress else { return }
-            for i in 0..<events.count { to.append((base + i).move()) }
-            base.initialize(repeating: Event.empty, count: events.count)
-        }
-        from.removeAll(keepingCapacity: true)
+    func free() {
+        base.deinitialize(count: count)
+        base.deallocate()
     }
 }

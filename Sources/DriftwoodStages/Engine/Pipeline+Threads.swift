@@ -5,7 +5,6 @@ extension Pipeline {
     /// A filter worker: takes batches from the filter queue, runs the filters of the layout in
     /// place, routes the batch to the outputs and hands it on in batch order.
     func runFilters(worker k: Int) {
-        var scratch: [Event] = []
         var batch = EventBatch()
         while true {
             // A quarter of a second at most: with state to save, an idle pipeline still saves
@@ -22,13 +21,13 @@ extension Pipeline {
             }
             let chain = layout.chains[k]
             if let turnstile = layout.turnstile {
-                chain.run(&batch.events, scratch: &scratch, stages: 0..<layout.parallelStages)
+                chain.run(&batch.events, stages: 0..<layout.parallelStages)
                 turnstile.pass(batch.sequence) {
-                    chain.run(&batch.events, scratch: &scratch, stages: layout.parallelStages..<layout.filters.count)
+                    chain.run(&batch.events, stages: layout.parallelStages..<layout.filters.count)
                     layout.keeper?.afterBatch(batch.acknowledgement)
                 }
             } else {
-                chain.run(&batch.events, scratch: &scratch)
+                chain.run(&batch.events)
                 layout.keeper?.afterBatch(batch.acknowledgement)
             }
             let routed = route(&batch, to: layout.outputs)

@@ -242,8 +242,8 @@ public final class Pipeline: @unchecked Sendable {
     public var outputHealth: [OutputHealth] { current.outputs.map(\.stage.health) }
 
     /// Runs the filters over a batch in file order.
-    public func runFilterChain(_ batch: inout [Event], scratch: inout [Event]) {
-        current.chains[0].run(&batch, scratch: &scratch)
+    public func runFilterChain(_ batch: inout [Event]) {
+        current.chains[0].run(&batch)
     }
 
     static func byteCount(_ batch: EventBatch) -> Int {

@@ -96,10 +96,9 @@ import Testing
         let alone = FilterChain(try Self.stages(baseline: baseline, monitor: monitor))
         #expect(alone.ahead.isEmpty)
         var expected: [String] = []
-        var scratch: [Event] = []
         for start in stride(from: 0, to: lines.count, by: 250) {
             var batch = FilterHarness.events(Array(lines[start..<min(start + 250, lines.count)]))
-            alone.run(&batch, scratch: &scratch)
+            alone.run(&batch)
             expected += batch.map(\.fields.json)
         }
 
