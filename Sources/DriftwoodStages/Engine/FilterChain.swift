@@ -107,7 +107,7 @@ public final class FilterChain: @unchecked Sendable {
                 if k == range.upperBound - 1 {
                     let before = batch.count
                     runStage(k, source, count, into: &batch, tracksOrigins: usesPrepared)
-                    if preparing { prepareChunk(batch, from: before) }
+                    if preparing { prepareChunk(&batch, from: before) }
                 } else {
                     runStage(k, source, count, into: &next, tracksOrigins: usesPrepared)
                     chunk.count = 0
@@ -140,9 +140,9 @@ public final class FilterChain: @unchecked Sendable {
     /// What each filter prepared ahead reads from the events of the chunk just filtered
     /// (`batch[from...]`): one call per preparer and chunk, reading the events in place (a call
     /// per event through the protocol copied each event, and retained the preparer).
-    private func prepareChunk(_ batch: [Event], from: Int) {
-        batch.withUnsafeBufferPointer { events in
-            let events = UnsafeBufferPointer(rebasing: events[from...])
+    private func prepareChunk(_ batch: inout [Event], from: Int) {
+        batch.withUnsafeMutableBufferPointer { events in
+            let events = UnsafeMutableBufferPointer(rebasing: events[from...])
             for a in ahead.indices { ahead[a].preparer.prepare(events, into: &prepared[a]) }
         }
     }

@@ -62,10 +62,11 @@ public protocol PreparingFilter: Filter {
 /// Reads one filter's part of events ahead of the filter's turn (`PreparingFilter`). Used by one
 /// thread; touches no state of the filter.
 public protocol EventPreparer: AnyObject {
-    func prepare(_ event: borrowing Event) -> Preparation
-    /// `prepare` of each event, appended to `readings` in order: one dynamic call per chunk, and
-    /// the events are read in place (a call per event through the protocol copied each one).
-    func prepare(_ events: UnsafeBufferPointer<Event>, into readings: inout [Preparation])
+    /// What the filter needs of each event, appended to `readings` in order: one dynamic call
+    /// per chunk, the events read in place. (Mutable only so that they are read without a copy:
+    /// an event borrowed through a pointer was copied, two retains and two releases, before each
+    /// call that read it. A preparer changes nothing.)
+    func prepare(_ events: UnsafeMutableBufferPointer<Event>, into readings: inout [Preparation])
 }
 
 /// What a `PreparingFilter` read from an event ahead of its turn: four words whose meaning only

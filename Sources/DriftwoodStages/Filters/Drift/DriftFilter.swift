@@ -525,11 +525,11 @@ final class DriftPreparer: EventPreparer {
 
     deinit { bins.deallocate() }
 
-    func prepare(_ events: UnsafeBufferPointer<Event>, into readings: inout [Preparation]) {
-        for e in events.indices { readings.append(prepare(events[e])) }
+    func prepare(_ events: UnsafeMutableBufferPointer<Event>, into readings: inout [Preparation]) {
+        for e in events.indices { readings.append(prepare(&events[e])) }
     }
 
-    func prepare(_ event: borrowing Event) -> Preparation {
+    func prepare(_ event: inout Event) -> Preparation {
         var prepared = Preparation()
         let counted = reader.read(event.fields, into: bins)
         var low: UInt64 = 0

@@ -108,7 +108,9 @@ public final class MonitorFilter: Filter {
     }
 
     public func apply(_ event: consuming Event, into out: inout [Event]) {
-        count(event, ownPreparer.read(event), into: &out)
+        var event = event
+        let seen = ownPreparer.read(&event)
+        count(event, seen, into: &out)
     }
 
     /// Counts an event from what was read of it.
@@ -282,13 +284,12 @@ final class MonitorPreparer: EventPreparer {
 
     deinit { slots.deallocate() }
 
-    func prepare(_ event: borrowing Event) -> Preparation { read(event).preparation }
-
-    func prepare(_ events: UnsafeBufferPointer<Event>, into readings: inout [Preparation]) {
-        for e in events.indices { readings.append(prepare(events[e])) }
+    func prepare(_ events: UnsafeMutableBufferPointer<Event>, into readings: inout [Preparation]) {
+        for e in events.indices { readings.append(read(&events[e]).preparation) }
     }
 
-    func read(_ event: borrowing Event) -> Seen {
+    /// (`inout` only so that an event in an array is read without a copy: nothing changes.)
+    func read(_ event: inout Event) -> Seen {
         // One pass for `event.kind`, the latency field, the group_by field (and level, error).
         let slots = self.slots
         paths.locate(in: event.fields, into: slots)
