@@ -16,9 +16,10 @@ import Glibc
 /// a snapshot on that thread (the filters' bytes only) and hands it to a writer thread
 /// (envelope and checksum, temp file, fsync, rename); `finish` saves the last one synchronously
 /// at stop. A large state is snapshotted less often: a snapshot waits at least `costFactor` times
-/// as long as the last one took to make or to write (whichever was longer), so no more than ~5%
+/// as long as the last one took to make or to write (whichever was longer), so no more than ~1%
 /// of the time goes to either (a join of a million pending predictions, ~65 MB, takes some tens
-/// of milliseconds to make and more to write and fsync), and checkpoints then move less often.
+/// of milliseconds to make and ~0.1 s to write and fsync: saved about every 10 s, not every
+/// second), and checkpoints then move less often. Windows of a few kilobytes still go once a second.
 final class FilterStateKeeper: @unchecked Sendable {
     struct Entry {
         let id: String
@@ -36,8 +37,10 @@ final class FilterStateKeeper: @unchecked Sendable {
     private var lastSnapshot = ContinuousClock.now
     /// How long the last snapshot took, on the filters' thread.
     private var lastCost = Duration.zero
-    /// A snapshot waits at least this many times as long as the last took (at most 5%).
-    static let costFactor = 20
+    /// A snapshot waits at least this many times as long as the last took (at most 1%). At 20
+    /// (5%), W1 + evaluate with a full join wrote 65 MB about every 2 s: ~7% of its CPU samples
+    /// went to making, copying and zeroing the pages of state files.
+    static let costFactor = 100
     private var unsavedBatches = 0
     private let writer: StateFileWriter
 
