@@ -69,10 +69,11 @@ public protocol EventPreparer: AnyObject {
     func prepare(_ events: UnsafeMutableBufferPointer<Event>, into readings: inout [Preparation])
 }
 
-/// What a `PreparingFilter` read from an event ahead of its turn: four words whose meaning only
-/// that filter knows.
+/// What a `PreparingFilter` read from an event ahead of its turn: words whose meaning only that
+/// filter knows (`more` for one that reads more than four: evaluate).
 public struct Preparation: Sendable {
     public var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    public var more: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
     public init() {}
 }
 

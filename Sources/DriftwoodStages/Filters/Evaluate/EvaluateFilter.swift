@@ -140,7 +140,14 @@ public final class EvaluateFilter: Filter {
     deinit { pendingGauge.record(pending.count) }
 
     public func apply(_ event: consuming Event, into out: inout [Event]) {
-        var seen = reader.read(event)
+        var event = event
+        let seen = reader.read(&event)
+        join(event, seen, into: &out)
+    }
+
+    /// Joins an event from what was read of it (here or by a preparer).
+    func join(_ event: consuming Event, _ seen: EvaluateReader.Seen, into out: inout [Event]) {
+        var seen = seen
         guard !seen.isDerived else {
             out.append(event)  // alerts and reports of earlier filters
             return
@@ -408,5 +415,19 @@ public final class EvaluateFilter: Filter {
         case .multiclass: return "no class (null, an object or an array), or one class more than max_classes"
         case .regression: return "not a number"
         }
+    }
+}
+
+extension EvaluateFilter: PreparingFilter {
+    public func makePreparer() -> (any EventPreparer)? { EvaluatePreparer(config: config) }
+
+    /// The label event's `evaluation` member, and `tags` on a conflict.
+    public var writesMembers: [[UInt8]]? { [Self.evaluationPath.components[0], FieldPath.tags.components[0]] }
+
+    /// A user-written `label_when` may read anything.
+    public var readsMembers: [[UInt8]]? { config.labelWhenIsDefault ? reader.paths.roots.map(\.name) : nil }
+
+    public func apply(_ event: consuming Event, prepared: Preparation, into out: inout [Event]) {
+        join(event, EvaluateReader.Seen(prepared), into: &out)
     }
 }

@@ -13,6 +13,40 @@ final class EvaluateReader {
         var label: ValueSlot?
         var group: ValueSlot?
         var attribute: ValueSlot?
+
+        init() {}
+
+        /// What a preparer read, from its `preparation`.
+        init(_ prepared: Preparation) {
+            let (time, idLow, idHigh, flags) = prepared.words
+            let (prediction, label, group, attribute) = prepared.more
+            isDerived = flags & 1 != 0
+            self.time = Int64(bitPattern: time)
+            if flags & 2 != 0 { id = (idLow, idHigh) }
+            func slot(_ word: UInt64, _ k: UInt64) -> ValueSlot? {
+                guard flags & (4 << k) != 0 else { return nil }
+                return ValueSlot(
+                    start: Int32(truncatingIfNeeded: word), end: Int32(truncatingIfNeeded: word >> 32),
+                    isText: flags & (64 << k) != 0, found: true)
+            }
+            self.prediction = slot(prediction, 0)
+            self.label = slot(label, 1)
+            self.group = slot(group, 2)
+            self.attribute = slot(attribute, 3)
+        }
+
+        var preparation: Preparation {
+            var flags: UInt64 = (isDerived ? 1 : 0) | (id != nil ? 2 : 0)
+            func word(_ slot: ValueSlot?, _ k: UInt64) -> UInt64 {
+                guard let slot else { return 0 }
+                flags |= (4 << k) | (slot.isText ? 64 << k : 0)
+                return UInt64(UInt32(bitPattern: slot.start)) | UInt64(UInt32(bitPattern: slot.end)) << 32
+            }
+            var p = Preparation()
+            p.more = (word(prediction, 0), word(label, 1), word(group, 2), word(attribute, 3))
+            p.words = (UInt64(bitPattern: time), id?.0 ?? 0, id?.1 ?? 0, flags)
+            return p
+        }
     }
 
     let paths: PathSet
@@ -39,7 +73,8 @@ final class EvaluateReader {
 
     deinit { slots.deallocate() }
 
-    func read(_ event: borrowing Event) -> Seen {
+    /// (`inout` only so that an event in an array is read without a copy: nothing changes.)
+    func read(_ event: inout Event) -> Seen {
         let slots = self.slots
         paths.locate(in: event.fields, into: slots)
         var seen = Seen()
@@ -75,5 +110,17 @@ final class EvaluateReader {
     /// False for a null (a field present but empty is no id).
     static func isValue(_ p: UnsafePointer<UInt8>, _ s: ValueSlot) -> Bool {
         s.isText || !(s.range.count == 4 && p[s.range.lowerBound] == UInt8(ascii: "n"))
+    }
+}
+
+/// Reads evaluate's part of events ahead of its turn, on one filter worker: the same pass as the
+/// turn would make (`EvaluateReader`), so the turn only joins.
+final class EvaluatePreparer: EventPreparer {
+    let reader: EvaluateReader
+
+    init(config: EvaluateConfig) { reader = EvaluateReader(config: config) }
+
+    func prepare(_ events: UnsafeMutableBufferPointer<Event>, into readings: inout [Preparation]) {
+        for e in events.indices { readings.append(reader.read(&events[e]).preparation) }
     }
 }
