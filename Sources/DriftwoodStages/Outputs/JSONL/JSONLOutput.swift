@@ -65,7 +65,9 @@ public final class JSONLOutput: Output, @unchecked Sendable {
             bytes.reserveCapacity(events.count * 320)
             files.append((path.source, bytes))
         }
-        events.reverse()
+        // Reversed in place through the buffer (swaps by moving; `events.reverse()` copied each
+        // event, a retain and a release), then popped from the end in batch order.
+        events.withUnsafeMutableBufferPointer { $0.reverse() }
         while var event = events.popLast() {
             var k = 0
             if !path.isConstant {

@@ -41,7 +41,7 @@ struct KafkaRecordEncoder: Sendable {
         }
         var recycled: [Fields.Storage] = []
         recycled.reserveCapacity(events.count)
-        events.reverse()
+        events.withUnsafeMutableBufferPointer { $0.reverse() }  // by moves, as JSONLOutput.lines
         while var event = events.popLast() {
             var t: Int32 = 0
             if !topic.isConstant {
