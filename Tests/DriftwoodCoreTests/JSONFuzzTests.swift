@@ -98,6 +98,10 @@ struct JSONFuzzTests {
         var accepted = 0, rejected = 0, repaired = 0, agreed = 0, refusalsChecked = 0, failures = 0
         var scratch: [UInt8] = []
         var spans: [MemberSpan] = []
+        // One container stack for every input, as the parse filter keeps one: what a deep, a
+        // broken or a duplicate-keyed text leaves in it must not change the next one's result
+        // (checked below against `compact`, which starts from a fresh stack).
+        var stackWords: [UInt64] = []
         // `#expect` is too slow to call millions of times in a debug build: record failures only.
         func fail(_ what: String, _ input: [UInt8]) {
             failures += 1
@@ -111,7 +115,8 @@ struct JSONFuzzTests {
             let input = generate(&rng)
             spans.removeAll(keepingCapacity: true)
             let placement = input.withUnsafeBufferPointer { buf in
-                try? JSONCompactor.validate(buf, scratch: &scratch, members: &spans)
+                var escaped = false
+                return try? JSONCompactor.validate(buf, scratch: &scratch, members: &spans, escapedKeys: &escaped, stack: &stackWords)
             }
             guard let placement else {
                 // Rejected. (Each throw costs Swift Testing a backtrace, so the slower cross-checks of a

@@ -30,8 +30,20 @@ struct ContainerStack {
     static let exactLimit = 64
 
     /// Room for a line's usual containers and keys at once: grown from empty, the words were
-    /// allocated and copied three times per line of a dozen keys.
-    init() { words.reserveCapacity(64) }
+    /// allocated and copied three times per line of a dozen keys. With `reusing`, the caller's
+    /// words (moved in, emptied; `giveBack` returns them): no allocation per text at all.
+    init(reusing words: UnsafeMutablePointer<[UInt64]>? = nil) {
+        if let words {
+            swap(&self.words, &words.pointee)
+            self.words.removeAll(keepingCapacity: true)
+        }
+        if self.words.capacity < 64 { self.words.reserveCapacity(64) }
+    }
+
+    /// Hands the words back to the caller that lent them (`init(reusing:)`).
+    mutating func giveBack(to words: UnsafeMutablePointer<[UInt64]>?) {
+        if let words { swap(&self.words, &words.pointee) }
+    }
 
     /// The innermost open container is an object (false for an array or none).
     @inline(__always) var inObject: Bool { top >= 0 && words[top] & 1 == 1 }

@@ -87,14 +87,17 @@ public struct JSONCompactor {
 
     /// `validate(_:scratch:members:)`, also telling whether a top-level key is written with an
     /// escape (`Fields` compares keys byte for byte when none is).
+    /// `stack`: memory for the open containers and their keys, reused from text to text by a
+    /// caller that validates many (one allocation per text otherwise).
     public static func validate(
         _ input: UnsafeBufferPointer<UInt8>, scratch: inout [UInt8], members: UnsafeMutablePointer<[MemberSpan]>,
-        escapedKeys: inout Bool
+        escapedKeys: inout Bool, stack: UnsafeMutablePointer<[UInt64]>? = nil
     ) throws(JSONSyntaxError) -> Placement {
         scratch.removeAll(keepingCapacity: true)
         guard !input.isEmpty else { throw JSONSyntaxError(offset: 0, reason: "expected a value") }
         var state = State(input: input)
         state.lazy = true
+        state.stackWords = stack
         let memberStart = members.pointee.count
         do {
             try state.run(out: &scratch, members: members)
@@ -157,6 +160,8 @@ extension JSONCompactor {
         /// Some object holds a key twice; `suspectKeys`: it may (see `ContainerStack`).
         var duplicateKeys = false
         var suspectKeys = false
+        /// The caller's memory for `ContainerStack`, if it keeps one.
+        var stackWords: UnsafeMutablePointer<[UInt64]>?
 
         init(input: UnsafeBufferPointer<UInt8>) {
             // `compact` rejects an empty buffer before this, so the base address exists.
@@ -194,7 +199,8 @@ extension JSONCompactor {
 
         mutating func run(out: inout [UInt8], members: UnsafeMutablePointer<[MemberSpan]>?) throws(JSONSyntaxError) {
             // Open containers and their keys. Depth is bounded; keys are at most the input's size.
-            var stack = ContainerStack()
+            var stack = ContainerStack(reusing: stackWords)
+            defer { stack.giveBack(to: stackWords) }
             var pendingKey: (Int32, Int32) = (0, 0)
             var valueStart = 0
             skipWhitespace(&out)

@@ -16,6 +16,8 @@ public final class ParseFilter: Filter {
     /// Reused for the compact copy of lines that are not compact already.
     private var scratch: [UInt8] = []
     private var spans: [MemberSpan] = []
+    /// The JSON validator's container stack, reused from line to line.
+    private var stackWords: [UInt64] = []
     /// Counts the failure tags this filter adds (a rate-limited warning).
     let failures: FailureCounter?
 
@@ -60,17 +62,20 @@ public final class ParseFilter: Filter {
             // array property passed along is retained and released at every use, per event.
             var spans: [MemberSpan] = []
             var scratch: [UInt8] = []
+            var stackWords: [UInt64] = []
             swap(&spans, &self.spans)
             swap(&scratch, &self.scratch)
+            swap(&stackWords, &self.stackWords)
             defer {
                 swap(&spans, &self.spans)
                 swap(&scratch, &self.scratch)
+                swap(&stackWords, &self.stackWords)
             }
             var escapedKeys = false
             let result: (JSONCompactor.Placement, Int32, Bool, Bool)?? = fields.withRawText(sourceName) { text, base in
                 guard
                     let placement = try? JSONCompactor.validate(
-                        text, scratch: &scratch, members: &spans, escapedKeys: &escapedKeys)
+                        text, scratch: &scratch, members: &spans, escapedKeys: &escapedKeys, stack: &stackWords)
                 else {
                     return nil
                 }
