@@ -30,9 +30,11 @@ let package = Package(
         .target(name: "CKafka", linkerSettings: [.linkedLibrary("rdkafka")]),
         // RE2: regular expressions in linear time (parse patterns, `=~`, multiline.start).
         .target(name: "CRE2", linkerSettings: [.linkedLibrary("re2")]),
+        // A cache prefetch hint (evaluate's join index).
+        .target(name: "CMemory"),
         .target(
             name: "DriftwoodCore",
-            dependencies: ["CRE2", .product(name: "Yams", package: "Yams")],
+            dependencies: ["CRE2", "CMemory", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -100,7 +100,12 @@ public final class FilterChain: @unchecked Sendable {
         var start = 0
         while start < total {
             let end = min(start + Self.chunkSize, total)
-            if usesPrepared { origins.append(contentsOf: start..<end) }
+            if usesPrepared {
+                origins.append(contentsOf: start..<end)
+                // The state this chunk's and the next one's events will touch starts loading now.
+                if start == 0 { announce(0..<end) }
+                announce(end..<min(end + Self.chunkSize, total))
+            }
             var source = input.base + start
             var count = end - start
             for k in range {
@@ -134,6 +139,14 @@ public final class FilterChain: @unchecked Sendable {
                 m.dropped(eventsIn - eventsOut, reason: "filtered")
                 droppedTotal.add(eventsIn - eventsOut)
             }
+        }
+    }
+
+    /// Tells each filter prepared ahead which readings come next (`PreparingFilter.willApply`).
+    private func announce(_ range: Range<Int>) {
+        guard !range.isEmpty else { return }
+        for a in ahead.indices {
+            prepared[a].withUnsafeBufferPointer { ahead[a].filter.willApply(UnsafeBufferPointer(rebasing: $0[range])) }
         }
     }
 

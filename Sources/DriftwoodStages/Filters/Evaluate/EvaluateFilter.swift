@@ -430,4 +430,11 @@ extension EvaluateFilter: PreparingFilter {
     public func apply(_ event: consuming Event, prepared: Preparation, into out: inout [Event]) {
         join(event, EvaluateReader.Seen(prepared), into: &out)
     }
+
+    /// The join's index slots of the coming events' ids start loading (each a cache miss in a
+    /// table of a million). Measured (W1 + evaluate, 3M lines): the lookups' samples 1,076 -> 190.
+    /// (Prefetching the slots of the entries their predictions evict gained nothing.)
+    public func willApply(_ readings: UnsafeBufferPointer<Preparation>) {
+        for r in readings where r.words.3 & 3 == 2 { pending.prefetch(idLow: r.words.1) }  // an id, not derived
+    }
 }
