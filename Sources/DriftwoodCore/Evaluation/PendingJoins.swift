@@ -256,6 +256,23 @@ public struct PendingJoins: Sendable {
         slots.withUnsafeBufferPointer { CMemory_prefetch($0.baseAddress! + home(idLow)) }
     }
 
+    /// Starts loading the index slots of the pending entries evicted next once the store is
+    /// full (oldest first), from the `skip`-th on: each eviction's index update is another miss.
+    public func prefetchVictims(skip: Int, count: Int) {
+        guard pendingCount >= max else { return }
+        nodes.withUnsafeBufferPointer { nodes in
+            slots.withUnsafeBufferPointer { slots in
+                var n = pendingHead
+                var k = 0
+                while n >= 0 && k < skip + count {
+                    if k >= skip { CMemory_prefetch(slots.baseAddress! + home(nodes[Int(n)].entry.idLow)) }
+                    n = nodes[Int(n)].next
+                    k += 1
+                }
+            }
+        }
+    }
+
     func lookup(_ idLow: UInt64, _ idHigh: UInt64) -> Int32? {
         let mask = slots.count - 1
         var i = home(idLow)

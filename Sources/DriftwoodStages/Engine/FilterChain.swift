@@ -103,8 +103,8 @@ public final class FilterChain: @unchecked Sendable {
             if usesPrepared {
                 origins.append(contentsOf: start..<end)
                 // The state this chunk's and the next one's events will touch starts loading now.
-                if start == 0 { announce(0..<end) }
-                announce(end..<min(end + Self.chunkSize, total))
+                if start == 0 { announce(0..<end, after: 0) }
+                announce(end..<min(end + Self.chunkSize, total), after: end - start)
             }
             var source = input.base + start
             var count = end - start
@@ -143,10 +143,10 @@ public final class FilterChain: @unchecked Sendable {
     }
 
     /// Tells each filter prepared ahead which readings come next (`PreparingFilter.willApply`).
-    private func announce(_ range: Range<Int>) {
+    private func announce(_ range: Range<Int>, after: Int) {
         guard !range.isEmpty else { return }
         for a in ahead.indices {
-            prepared[a].withUnsafeBufferPointer { ahead[a].filter.willApply(UnsafeBufferPointer(rebasing: $0[range])) }
+            prepared[a].withUnsafeBufferPointer { ahead[a].filter.willApply(UnsafeBufferPointer(rebasing: $0[range]), after: after) }
         }
     }
 

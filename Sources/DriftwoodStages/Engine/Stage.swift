@@ -57,13 +57,13 @@ public protocol PreparingFilter: Filter {
     /// The top-level members the preparation reads; nil when they are not known (a
     /// user-written condition), so only a filter that changes nothing may run before.
     var readsMembers: [[UInt8]]? { get }
-    /// In the turn, a chunk of events before the events of `readings` come: start loading the
-    /// state they will touch (cache prefetch hints). Does nothing by default.
-    func willApply(_ readings: UnsafeBufferPointer<Preparation>)
+    /// In the turn, before the events of `readings` come (`after` events from now): start
+    /// loading the state they will touch (cache prefetch hints). Does nothing by default.
+    func willApply(_ readings: UnsafeBufferPointer<Preparation>, after: Int)
 }
 
 extension PreparingFilter {
-    public func willApply(_ readings: UnsafeBufferPointer<Preparation>) {}
+    public func willApply(_ readings: UnsafeBufferPointer<Preparation>, after: Int) {}
 }
 
 /// Reads one filter's part of events ahead of the filter's turn (`PreparingFilter`). Used by one
