@@ -248,12 +248,18 @@ public struct PendingJoins: Sendable {
     @inline(__always)
     static func home(ofSlot slot: UInt64, _ mask: Int) -> Int { Int(truncatingIfNeeded: slot >> 32) & mask }
 
-    /// Starts loading the index slot where the id's lookup begins (a hint). A lookup in a table
+    /// Starts loading the index slots where the ids' lookups begin (a hint). A lookup in a table
     /// of a million entries is a cache miss: issued for the next events while the current ones
     /// are joined, the misses overlap instead of each waiting for memory in turn.
+    /// `idLow(k)` for k in 0..<count gives the ids (nil: none); one call per chunk, so the store
+    /// is read once (a call per id from a filter's property copied it, its arrays retained).
     @inline(__always)
-    public func prefetch(idLow: UInt64) {
-        slots.withUnsafeBufferPointer { CMemory_prefetch($0.baseAddress! + home(idLow)) }
+    public func prefetch(_ count: Int, idLow: (Int) -> UInt64?) {
+        slots.withUnsafeBufferPointer { slots in
+            for k in 0..<count {
+                if let id = idLow(k) { CMemory_prefetch(slots.baseAddress! + home(id)) }
+            }
+        }
     }
 
     /// Starts loading the index slots of the pending entries evicted next once the store is
