@@ -251,8 +251,7 @@ public struct PendingJoins: Sendable {
     /// Starts loading the index slots where the ids' lookups begin (a hint). A lookup in a table
     /// of a million entries is a cache miss: issued for the next events while the current ones
     /// are joined, the misses overlap instead of each waiting for memory in turn.
-    /// `idLow(k)` for k in 0..<count gives the ids (nil: none); one call per chunk, so the store
-    /// is read once (a call per id from a filter's property copied it, its arrays retained).
+    /// `idLow(k)` for k in 0..<count gives the ids (nil: none); one call per chunk of events.
     @inline(__always)
     public func prefetch(_ count: Int, idLow: (Int) -> UInt64?) {
         slots.withUnsafeBufferPointer { slots in
