@@ -39,6 +39,38 @@ import Testing
         func apply(_ event: consuming Event, into out: inout [Event]) { out.append(event) }
     }
 
+    /// Runs `lines` through the filters of `stages()` twice, in batches of 250: in turn (one chain,
+    /// every filter reads the event itself) and ahead (a pipeline of two workers, the stateful
+    /// filters at `prepared` reading on the worker before their turn); expects the same events in
+    /// the same order, and returns them.
+    static func expectSameInTurnAndAhead(
+        _ lines: [String], prepared: [Int], _ stages: () throws -> [Pipeline.FilterStage]
+    ) throws -> [String] {
+        let alone = FilterChain(try stages())
+        #expect(alone.ahead.isEmpty)
+        var expected: [String] = []
+        for start in stride(from: 0, to: lines.count, by: 250) {
+            var batch = FilterHarness.events(Array(lines[start..<min(start + 250, lines.count)]))
+            alone.run(&batch)
+            expected += batch.map(\.fields.json)
+        }
+
+        let output = Collecting()
+        let pipeline = Pipeline(
+            inputs: [("lines", LinesInput(lines, size: 250))], filters: try stages(),
+            outputs: [Pipeline.OutputStage(id: "collect", output: output, when: nil)],
+            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, extraFilterWorkers: [try stages()])
+        #expect(pipeline.turnstile != nil)
+        #expect(pipeline.filterChains.allSatisfy { $0.ahead.map(\.stage) == prepared })
+        pipeline.start()
+        #expect(pipeline.wait(timeout: 60))
+
+        #expect(output.lines.count == expected.count)
+        let first = zip(output.lines, expected).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(first == nil, "first difference at \(first?.offset ?? -1):\n\(first?.element.0 ?? "")\n\(first?.element.1 ?? "")")
+        return expected
+    }
+
     /// Model logs with everything the two filters look at: three models (group_by), a drift
     /// episode in one of them, an error burst, missing, null and non-numeric values, an event
     /// that already has a `drift` member, escaped keys, alerts from upstream.
@@ -89,35 +121,10 @@ import Testing
     func preparedAheadGivesTheSameEventsAsInTurn(monitor: String) throws {
         let dir = try NumPy.directory()
         let baseline = try FilterHarness.baselineFile(DriftFilterTests.referenceLines(), features: ["x", "c"], in: dir)
-        let lines = Self.lines()
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-
-        // In turn: one chain, every filter reads the event itself.
-        let alone = FilterChain(try Self.stages(baseline: baseline, monitor: monitor))
-        #expect(alone.ahead.isEmpty)
-        var expected: [String] = []
-        for start in stride(from: 0, to: lines.count, by: 250) {
-            var batch = FilterHarness.events(Array(lines[start..<min(start + 250, lines.count)]))
-            alone.run(&batch)
-            expected += batch.map(\.fields.json)
-        }
-
-        // Ahead: two workers, the stateful filters read on the worker before their turn.
-        let output = Collecting()
-        let pipeline = Pipeline(
-            inputs: [("lines", LinesInput(lines, size: 250))], filters: try Self.stages(baseline: baseline, monitor: monitor),
-            outputs: [Pipeline.OutputStage(id: "collect", output: output, when: nil)], logger: logger,
-            extraFilterWorkers: [try Self.stages(baseline: baseline, monitor: monitor)])
-        #expect(pipeline.turnstile != nil)
         // drift always; monitor when what it reads is known not to be what drift writes.
-        let prepared = pipeline.filterChains.map { $0.ahead.map(\.stage) }
-        #expect(prepared.allSatisfy { $0 == (monitor.contains("when:") ? [1] : [1, 2]) })
-        pipeline.start()
-        #expect(pipeline.wait(timeout: 60))
-
-        #expect(output.lines.count == expected.count)
-        let first = zip(output.lines, expected).enumerated().first { $0.element.0 != $0.element.1 }
-        #expect(first == nil, "first difference at \(first?.offset ?? -1):\n\(first?.element.0 ?? "")\n\(first?.element.1 ?? "")")
+        let expected = try Self.expectSameInTurnAndAhead(
+            Self.lines(), prepared: monitor.contains("when:") ? [1] : [1, 2]
+        ) { try Self.stages(baseline: baseline, monitor: monitor) }
         // Not vacuous: events were scored, alerts raised, the existing drift member replaced.
         #expect(expected.filter { $0.contains(#""drift":{"metric""#) }.count > 5_000)
         #expect(expected.contains { $0.contains("MODEL_DRIFT_DETECTED") })
@@ -159,8 +166,6 @@ import Testing
     }
 
     @Test func evaluatePreparedAheadGivesTheSameEventsAsInTurn() throws {
-        let lines = Self.evaluateLines()
-        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         func stages() throws -> [Pipeline.FilterStage] {
             let config: EvaluateConfig = try FilterHarness.config(
                 """
@@ -180,26 +185,7 @@ import Testing
                     when: nil),
             ]
         }
-        let alone = FilterChain(try stages())
-        var expected: [String] = []
-        for start in stride(from: 0, to: lines.count, by: 250) {
-            var batch = FilterHarness.events(Array(lines[start..<min(start + 250, lines.count)]))
-            alone.run(&batch)
-            expected += batch.map(\.fields.json)
-        }
-
-        let output = Collecting()
-        let pipeline = Pipeline(
-            inputs: [("lines", LinesInput(lines, size: 250))], filters: try stages(),
-            outputs: [Pipeline.OutputStage(id: "collect", output: output, when: nil)], logger: logger,
-            extraFilterWorkers: [try stages()])
-        #expect(pipeline.filterChains.allSatisfy { $0.ahead.map(\.stage) == [1] })
-        pipeline.start()
-        #expect(pipeline.wait(timeout: 60))
-
-        #expect(output.lines.count == expected.count)
-        let first = zip(output.lines, expected).enumerated().first { $0.element.0 != $0.element.1 }
-        #expect(first == nil, "first difference at \(first?.offset ?? -1):\n\(first?.element.0 ?? "")\n\(first?.element.1 ?? "")")
+        let expected = try Self.expectSameInTurnAndAhead(Self.evaluateLines(), prepared: [1], stages)
         // Not vacuous: pairs were completed and reported, alerts raised.
         #expect(expected.filter { $0.contains(#""evaluation":{"prediction""#) }.count > 3_000)
         #expect(expected.filter { $0.contains(#""kind":"metric""#) }.count > 20)
