@@ -436,7 +436,7 @@ extension EvaluateFilter: PreparingFilter {
     /// evaluate, 3M lines, perf samples of lookups + evictions' index updates + these hints, no
     /// hint / the lookups' alone / both, back to back, twice): 1,059-1,153 / 619-651 / 339-376.
     public func willApply(_ readings: UnsafeBufferPointer<Preparation>, after: Int) {
-        pending.prefetch(readings.count) { readings[$0].words.3 & 3 == 2 ? readings[$0].words.1 : nil }  // an id, not derived
+        pending.prefetch(readings.count) { EvaluateReader.Seen.idLow(readings[$0]) }
         pending.prefetchVictims(skip: after, count: readings.count)
     }
 }

@@ -35,6 +35,13 @@ final class EvaluateReader {
             self.attribute = slot(attribute, 3)
         }
 
+        /// The id's `idLow` in a preparation, without decoding the rest (nil: no id, or an
+        /// upstream alert or report, which is not joined).
+        @inline(__always)
+        static func idLow(_ prepared: Preparation) -> UInt64? {
+            prepared.words.3 & 3 == 2 ? prepared.words.1 : nil
+        }
+
         var preparation: Preparation {
             var flags: UInt64 = (isDerived ? 1 : 0) | (id != nil ? 2 : 0)
             func word(_ slot: ValueSlot?, _ k: UInt64) -> UInt64 {
