@@ -11,9 +11,6 @@ public struct Event: Sendable {
         self.origin = origin
     }
 
-    /// An event with no fields; holds no memory (used to move events out of arrays).
-    public static let empty = Event(fields: Fields(capacity: 0))
-
     /// Adds a tag to the event.
     public mutating func tag(_ tag: String) { fields.addTag(tag) }
 }

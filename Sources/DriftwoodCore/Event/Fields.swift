@@ -27,7 +27,7 @@ public struct Fields: Sendable {
     public init(capacity: Int = 256) {
         arena = []
         members = []
-        // Capacity 0 keeps the shared empty storage: `Event.empty` allocates nothing.
+        // Capacity 0 keeps the shared empty storage: such fields allocate nothing.
         if capacity > 0 {
             arena.reserveCapacity(capacity)
             members.reserveCapacity(16)
